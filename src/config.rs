@@ -1,0 +1,297 @@
+//! Service configuration: one TOML file (`hotline.toml`) plus environment overrides.
+//!
+//! Every setting has a default that works for a local demo. An environment variable
+//! `HOTLINE_<SECTION>_<KEY>` overrides `key` in `[section]` (for example
+//! `HOTLINE_DATABASE_URL`, `HOTLINE_SERVER_LISTEN`, `HOTLINE_TWILIO_AUTH_TOKEN`). Relative
+//! paths are resolved against the directory of the config file (or the working directory
+//! when there is none). [`Config::load`] validates everything a running service depends on
+//! and says precisely what is wrong.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on for HTTP and WebSocket traffic.
+    pub listen: SocketAddr,
+    /// Base URL under which the telephony provider reaches this server (scheme and host,
+    /// as seen from outside, e.g. behind a reverse proxy). Used to build the media-stream
+    /// URL in TwiML. Empty: `http://<listen>`.
+    pub public_url: String,
+    /// Directory for the SQLite database, the prompt cache and voice messages.
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".parse().expect("valid address"), public_url: String::new(), data_dir: "data".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://USER:PASS@HOST/DB`. Empty: SQLite in `data_dir`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeechConfig {
+    /// Dialog language; prompts are read from `prompts_dir/<language>/`.
+    pub language: String,
+    pub prompts_dir: PathBuf,
+    /// Voice selection per language (engine, model files, speaking rate).
+    pub voices: PathBuf,
+    /// Whisper GGML model for speech recognition. Empty: speech recognition is off and
+    /// callers use the keypad only.
+    pub whisper_model: PathBuf,
+}
+
+impl Default for SpeechConfig {
+    fn default() -> Self {
+        SpeechConfig { language: "de".into(), prompts_dir: "prompts".into(), voices: "voices/voices.toml".into(), whisper_model: PathBuf::new() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TwilioConfig {
+    /// Auth token of the provider account (signs webhooks). Never logged.
+    pub auth_token: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialogConfig {
+    /// Seconds of silence after a question before it is asked again.
+    pub no_input_timeout_secs: u64,
+    /// Office that receives requests whose postcode no office serves.
+    pub default_office: String,
+}
+
+impl Default for DialogConfig {
+    fn default() -> Self {
+        DialogConfig { no_input_timeout_secs: 8, default_office: String::new() }
+    }
+}
+
+impl DialogConfig {
+    pub fn no_input_timeout(&self) -> Duration {
+        Duration::from_secs(self.no_input_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub speech: SpeechConfig,
+    pub twilio: TwilioConfig,
+    pub dialog: DialogConfig,
+}
+
+const ENV_PREFIX: &str = "HOTLINE_";
+const SECTIONS: [&str; 5] = ["server", "database", "speech", "twilio", "dialog"];
+
+impl Config {
+    /// Reads `path` (if given; a missing file is an error), applies environment overrides,
+    /// resolves relative paths and validates.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let (text, base, name) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
+                let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
+                (text, base, p.display().to_string())
+            }
+            None => (String::new(), PathBuf::new(), "(defaults)".to_string()),
+        };
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+        Self::from_parts(&text, &name, &env, &base)
+    }
+
+    /// The pure part of [`Config::load`], for tests.
+    pub fn from_parts(text: &str, name: &str, env: &[(String, String)], base: &Path) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse { path: name.to_string(), message: e.to_string() })?;
+        for (var, value) in env {
+            apply_env(&mut table, var, value)?;
+        }
+        let mut config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse { path: name.to_string(), message: e.message().to_string() })?;
+        config.resolve_paths(base);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if !p.as_os_str().is_empty() && p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.server.data_dir);
+        resolve(&mut self.speech.prompts_dir);
+        resolve(&mut self.speech.voices);
+        resolve(&mut self.speech.whisper_model);
+        if self.database.url.is_empty() {
+            self.database.url = format!("sqlite://{}?mode=rwc", self.server.data_dir.join("hotline.db").display());
+        }
+        if self.server.public_url.is_empty() {
+            self.server.public_url = format!("http://{}", self.server.listen);
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = url::Url::parse(&self.server.public_url)
+            .map_err(|e| ConfigError::Invalid(format!("server.public_url {:?} is not a URL: {e}", self.server.public_url)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "server.public_url {:?} must be an http:// or https:// URL with a host",
+                self.server.public_url
+            )));
+        }
+        let db = &self.database.url;
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid(format!(
+                "database.url must start with sqlite: or postgres:// (got {:?})",
+                redact_url(db)
+            )));
+        }
+        let dir = self.speech.prompts_dir.join(&self.speech.language);
+        if !dir.is_dir() {
+            return Err(ConfigError::Invalid(format!("prompt folder {} for language {:?} does not exist", dir.display(), self.speech.language)));
+        }
+        if !self.speech.voices.is_file() {
+            return Err(ConfigError::Invalid(format!("voice configuration {} does not exist", self.speech.voices.display())));
+        }
+        let model = &self.speech.whisper_model;
+        if !model.as_os_str().is_empty() && !model.is_file() {
+            return Err(ConfigError::Invalid(format!(
+                "speech.whisper_model {} does not exist (run scripts/setup.sh to fetch and convert it)",
+                model.display()
+            )));
+        }
+        if self.dialog.no_input_timeout_secs == 0 || self.dialog.no_input_timeout_secs > 60 {
+            return Err(ConfigError::Invalid("dialog.no_input_timeout_secs must be between 1 and 60".into()));
+        }
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database.url.starts_with("postgres")
+    }
+}
+
+/// Sets `[section] key = value` from `HOTLINE_SECTION_KEY=value`. Values that parse as a
+/// TOML integer, float or boolean keep that type; everything else is a string.
+fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
+    let rest = &var[ENV_PREFIX.len()..];
+    let lower = rest.to_ascii_lowercase();
+    let Some(section) = SECTIONS.iter().find(|s| lower.starts_with(&format!("{s}_"))) else {
+        // Other HOTLINE_ variables (e.g. HOTLINE_CONFIG, HOTLINE_MODEL_DIR) belong to the CLI or scripts.
+        return Ok(());
+    };
+    let key = &lower[section.len() + 1..];
+    if key.is_empty() {
+        return Err(ConfigError::Env { var: var.into(), message: "names no setting".into() });
+    }
+    let parsed = value
+        .parse::<i64>()
+        .map(toml::Value::Integer)
+        .or_else(|_| value.parse::<bool>().map(toml::Value::Boolean))
+        .unwrap_or_else(|_| toml::Value::String(value.to_string()));
+    let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+    let toml::Value::Table(section_table) = entry else {
+        return Err(ConfigError::Env { var: var.into(), message: format!("[{section}] in the config file is not a table") });
+    };
+    section_table.insert(key.to_string(), parsed);
+    Ok(())
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project_root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_parts(text, "test.toml", &env, &project_root())
+    }
+
+    #[test]
+    fn defaults_work_from_the_project_root() {
+        let c = load("", &[]).unwrap();
+        assert!(c.database.url.starts_with("sqlite://"));
+        assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
+        assert!(c.speech.prompts_dir.ends_with("prompts"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = load(
+            "[server]\nlisten = \"127.0.0.1:9000\"\n",
+            &[("HOTLINE_SERVER_LISTEN", "127.0.0.1:9100"), ("HOTLINE_DIALOG_NO_INPUT_TIMEOUT_SECS", "10"), ("HOTLINE_MODEL_DIR", "/x")],
+        )
+        .unwrap();
+        assert_eq!(c.server.listen.port(), 9100);
+        assert_eq!(c.dialog.no_input_timeout_secs, 10);
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let e = load("[server]\npublic_url = \"ftp://x\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("public_url"), "{e}");
+        let e = load("[server]\npublic_url = \"not a url\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("not a URL"), "{e}");
+        let e = load("[database]\nurl = \"mysql://u:secret@h/db\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("database.url") && !e.contains("secret"), "{e}");
+        let e = load("[speech]\nwhisper_model = \"nowhere/ggml.bin\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("whisper_model") && e.contains("setup.sh"), "{e}");
+        let e = load("[server]\nlisten = \"nonsense\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("test.toml"), "{e}");
+        let e = load("[server]\nlisten_port = 1\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("unknown field"), "{e}");
+        let e = load("", &[("HOTLINE_DIALOG_NO_INPUT_TIMEOUT_SECS", "0")]).unwrap_err().to_string();
+        assert!(e.contains("no_input_timeout_secs"), "{e}");
+        let e = load("[speech]\nlanguage = \"tlh\"\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("prompt folder"), "{e}");
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let c = load("[twilio]\nauth_token = \"topsecret\"\n", &[]).unwrap();
+        assert!(!format!("{c:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,685 @@
+//! The first dialog: greeting, main menu and the advisor-callback path by keypad.
+
+use super::prompts::{Menu, Prompts};
+use crate::domain::tickets::{NewTicket, TicketKind};
+use crate::domain::{PhoneNumber, Postcode};
+use crate::speech::numbers_de::digits_in_groups;
+use std::sync::Arc;
+
+/// Something that happened on the line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    CallStarted,
+    /// One key (0-9, * or #).
+    Key(char),
+    /// Recognised speech (from the speech pipeline, where it runs).
+    Speech { text: String, confidence: f32 },
+    /// The caller said nothing for the whole listening time.
+    Silence,
+    /// Outcome of the last [`Action::Store`].
+    Stored(Result<Stored, ()>),
+    HangUp,
+}
+
+/// What the domain reports back after storing a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub office_name: String,
+}
+
+/// A prompt to speak: its id and the values for its placeholders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Say {
+    pub id: String,
+    pub args: Vec<(String, String)>,
+}
+
+impl Say {
+    fn new(id: &str) -> Say {
+        Say { id: id.to_string(), args: Vec::new() }
+    }
+
+    fn with(id: &str, args: &[(&str, String)]) -> Say {
+        Say { id: id.to_string(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Say(Say),
+    /// Wait for input once everything queued has been played.
+    Listen,
+    /// Commit this request, then report [`Event::Stored`]. The caller hears the
+    /// confirmation only after that.
+    Store(NewTicket),
+    /// End the call once everything queued has been played.
+    HangUp,
+}
+
+/// What is known about the caller when the call starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallContext {
+    pub caller: Option<PhoneNumber>,
+    pub person: Option<KnownPerson>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownPerson {
+    pub id: String,
+    pub name: String,
+    pub office_id: Option<String>,
+    pub postcode: Option<Postcode>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Menu(String),
+    EnterNumber(String),
+    EnterPostcode(String),
+    Storing,
+    Finished,
+}
+
+/// Longest number E.164 allows, plus a national leading 0.
+const MAX_NUMBER_DIGITS: usize = 16;
+/// Consecutive silences before the call is ended (with an explanation).
+const MAX_SILENCES: u32 = 3;
+/// Misunderstood spoken answers before the caller is asked to use the keypad.
+const MAX_MISUNDERSTOOD: u32 = 2;
+
+pub struct Dialog {
+    prompts: Arc<Prompts>,
+    ctx: CallContext,
+    step: Step,
+    /// Steps to return to with `#`.
+    history: Vec<Step>,
+    kind: TicketKind,
+    topic: String,
+    number: Option<PhoneNumber>,
+    postcode: Option<Postcode>,
+    silences: u32,
+    misunderstood: u32,
+    path: Vec<String>,
+    outcome: Option<&'static str>,
+}
+
+impl Dialog {
+    pub fn new(prompts: Arc<Prompts>, ctx: CallContext) -> Dialog {
+        Dialog {
+            prompts,
+            ctx,
+            step: Step::Menu("main".into()),
+            history: Vec::new(),
+            kind: TicketKind::Callback,
+            topic: String::new(),
+            number: None,
+            postcode: None,
+            silences: 0,
+            misunderstood: 0,
+            path: Vec::new(),
+            outcome: None,
+        }
+    }
+
+    /// The steps taken so far, for the `calls` row ("main>callback>topic:pflege>...").
+    pub fn path(&self) -> String {
+        self.path.join(">")
+    }
+
+    /// How the call ended, once it has.
+    pub fn outcome(&self) -> Option<&'static str> {
+        self.outcome
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.step == Step::Finished
+    }
+
+    pub fn handle(&mut self, event: Event) -> Vec<Action> {
+        if self.step == Step::Finished {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        match event {
+            Event::CallStarted => {
+                self.path.push("main".into());
+                match &self.ctx.person {
+                    Some(p) => out.push(Action::Say(Say::with("greeting_known", &[("name", p.name.clone())]))),
+                    None => out.push(Action::Say(Say::new("greeting"))),
+                }
+                self.prompt_step(&mut out);
+            }
+            Event::Key(key) => {
+                self.silences = 0;
+                self.on_key(key, &mut out);
+            }
+            Event::Speech { text, .. } => {
+                self.silences = 0;
+                self.on_speech(&text, &mut out);
+            }
+            Event::Silence => self.on_silence(&mut out),
+            Event::Stored(result) => self.on_stored(result, &mut out),
+            Event::HangUp => {
+                self.path.push("hangup".into());
+                self.outcome.get_or_insert(if self.step == Step::Storing { "hung_up_while_storing" } else { "caller_hung_up" });
+                self.step = Step::Finished;
+            }
+        }
+        out
+    }
+
+    fn menu(&self, id: &str) -> &Menu {
+        self.prompts.menu(id).expect("menus named in the dialog exist (checked by tests)")
+    }
+
+    /// Speaks the current step's question and listens.
+    fn prompt_step(&self, out: &mut Vec<Action>) {
+        let say = match &self.step {
+            Step::Menu(id) => {
+                let prompt = &self.menu(id).prompt;
+                // The confirmation menus read the number back; other menus have no placeholders.
+                if self.prompts.is_static(prompt) { Say::new(prompt) } else { Say::with(prompt, &[("number", self.spoken_number())]) }
+            }
+            Step::EnterNumber(_) => Say::new("enter_number"),
+            Step::EnterPostcode(_) => Say::new("enter_postcode"),
+            Step::Storing | Step::Finished => return,
+        };
+        out.push(Action::Say(say));
+        out.push(Action::Listen);
+    }
+
+    fn spoken_number(&self) -> String {
+        self.number.as_ref().map(|n| digits_in_groups(&n.dialable_digits())).unwrap_or_default()
+    }
+
+    fn go(&mut self, step: Step, out: &mut Vec<Action>) {
+        let previous = std::mem::replace(&mut self.step, step);
+        if !matches!(previous, Step::Storing | Step::Finished) {
+            self.history.push(previous);
+        }
+        self.misunderstood = 0;
+        self.prompt_step(out);
+    }
+
+    fn back(&mut self, out: &mut Vec<Action>) {
+        self.path.push("back".into());
+        if let Some(previous) = self.history.pop() {
+            self.step = match previous {
+                // Going back into digit entry starts that entry afresh.
+                Step::EnterNumber(_) => Step::EnterNumber(String::new()),
+                Step::EnterPostcode(_) => Step::EnterPostcode(String::new()),
+                other => other,
+            };
+        }
+        self.prompt_step(out);
+    }
+
+    fn on_key(&mut self, key: char, out: &mut Vec<Action>) {
+        match (&mut self.step, key) {
+            (Step::Storing | Step::Finished, _) => {}
+            (_, '*') => {
+                self.path.push("repeat".into());
+                if let Step::EnterNumber(d) | Step::EnterPostcode(d) = &mut self.step {
+                    d.clear();
+                }
+                self.prompt_step(out);
+            }
+            (Step::EnterNumber(digits), '#') => {
+                let digits = std::mem::take(digits);
+                self.finish_number(&digits, out);
+            }
+            (Step::EnterNumber(digits), d) if d.is_ascii_digit() => {
+                digits.push(d);
+                if digits.len() >= MAX_NUMBER_DIGITS {
+                    let digits = std::mem::take(digits);
+                    self.finish_number(&digits, out);
+                }
+            }
+            (Step::EnterPostcode(digits), d) if d.is_ascii_digit() => {
+                digits.push(d);
+                if digits.len() == 5 {
+                    let digits = std::mem::take(digits);
+                    self.finish_postcode(&digits, out);
+                }
+            }
+            (Step::EnterPostcode(digits), '#') if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                self.finish_postcode(&digits, out);
+            }
+            (_, '#') => self.back(out),
+            (Step::Menu(id), key) => {
+                let id = id.clone();
+                match self.menu(&id).option_for_key(key).map(|o| o.goto.clone()) {
+                    Some(goto) => self.choose(&goto, out),
+                    None => {
+                        out.push(Action::Say(Say::new("invalid_key")));
+                        self.prompt_step(out);
+                    }
+                }
+            }
+            (_, _) => {
+                out.push(Action::Say(Say::new("invalid_key")));
+                self.prompt_step(out);
+            }
+        }
+    }
+
+    fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
+        let choice = match &self.step {
+            Step::Menu(id) => self.menu(id).option_for_speech(text).map(|o| o.goto.clone()),
+            // Numbers by speech belong to the speech pipeline; the keypad always works here.
+            _ => None,
+        };
+        match choice {
+            Some(goto) => self.choose(&goto, out),
+            None if matches!(self.step, Step::Storing | Step::Finished) => {}
+            None => {
+                self.misunderstood += 1;
+                out.push(Action::Say(Say::new("not_understood")));
+                if self.misunderstood >= MAX_MISUNDERSTOOD {
+                    out.push(Action::Say(Say::new("use_keypad")));
+                }
+                self.prompt_step(out);
+            }
+        }
+    }
+
+    fn on_silence(&mut self, out: &mut Vec<Action>) {
+        match &mut self.step {
+            Step::Storing | Step::Finished => return,
+            // A pause after typing digits means "that's all".
+            Step::EnterNumber(digits) if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                return self.finish_number(&digits, out);
+            }
+            _ => {}
+        }
+        self.silences += 1;
+        self.path.push("silence".into());
+        match self.silences {
+            1 => out.push(Action::Say(Say::new("no_input"))),
+            n if n < MAX_SILENCES => out.push(Action::Say(Say::new("no_input_again"))),
+            _ => {
+                out.push(Action::Say(Say::new("goodbye_no_input")));
+                out.push(Action::HangUp);
+                self.outcome = Some("no_input");
+                self.step = Step::Finished;
+                return;
+            }
+        }
+        self.prompt_step(out);
+    }
+
+    fn choose(&mut self, goto: &str, out: &mut Vec<Action>) {
+        self.path.push(goto.to_string());
+        let preset = |kind, topic: &str, intro: &'static str| (kind, topic.to_string(), intro);
+        let direct = match goto {
+            "callback" => {
+                self.kind = TicketKind::Callback;
+                return self.go(Step::Menu("callback_topic".into()), out);
+            }
+            // Until their own flows exist, offers, rides and "a person" become callbacks
+            // on that subject, and the caller is told so.
+            "offers" => preset(TicketKind::Other, "angebote", "offers_by_callback"),
+            "ride" => preset(TicketKind::Ride, "fahrdienst", "ride_by_callback"),
+            "person" => preset(TicketKind::Callback, "persoenlich", "person_by_callback"),
+            "number:ok" => return self.after_number(out),
+            "number:other" => return self.go(Step::EnterNumber(String::new()), out),
+            other => {
+                if let Some(topic) = other.strip_prefix("topic:") {
+                    self.topic = topic.to_string();
+                    return self.ask_number(out);
+                }
+                if let Some(menu) = other.strip_prefix("menu:") {
+                    return self.go(Step::Menu(menu.to_string()), out);
+                }
+                // Menus are validated at load; an unknown target is a prompt-file bug.
+                tracing::error!(goto = other, "menu option goes nowhere");
+                out.push(Action::Say(Say::new("invalid_key")));
+                return self.prompt_step(out);
+            }
+        };
+        let (kind, topic, intro) = direct;
+        self.kind = kind;
+        self.topic = topic;
+        out.push(Action::Say(Say::new(intro)));
+        self.ask_number(out);
+    }
+
+    fn ask_number(&mut self, out: &mut Vec<Action>) {
+        match self.ctx.caller.clone() {
+            Some(caller) => {
+                self.number = Some(caller);
+                self.go(Step::Menu("confirm_number".into()), out);
+            }
+            None => self.go(Step::EnterNumber(String::new()), out),
+        }
+    }
+
+    fn finish_number(&mut self, digits: &str, out: &mut Vec<Action>) {
+        match PhoneNumber::parse(digits) {
+            Ok(number) => {
+                self.path.push("number:typed".into());
+                self.number = Some(number);
+                // Replace the entry step: "back" from the confirmation re-enters the number.
+                self.step = Step::EnterNumber(String::new());
+                self.go(Step::Menu("confirm_typed_number".into()), out);
+            }
+            Err(_) => {
+                out.push(Action::Say(Say::new("number_invalid")));
+                self.prompt_step(out);
+            }
+        }
+    }
+
+    fn finish_postcode(&mut self, digits: &str, out: &mut Vec<Action>) {
+        match Postcode::parse(digits) {
+            Ok(pc) => {
+                self.path.push(format!("postcode:{pc}"));
+                self.postcode = Some(pc);
+                self.store(out);
+            }
+            Err(_) => {
+                out.push(Action::Say(Say::new("postcode_invalid")));
+                self.prompt_step(out);
+            }
+        }
+    }
+
+    fn after_number(&mut self, out: &mut Vec<Action>) {
+        let routed = self.ctx.person.as_ref().is_some_and(|p| p.office_id.is_some() || p.postcode.is_some());
+        if routed {
+            self.store(out);
+        } else {
+            self.go(Step::EnterPostcode(String::new()), out);
+        }
+    }
+
+    fn store(&mut self, out: &mut Vec<Action>) {
+        let person = self.ctx.person.as_ref();
+        self.step = Step::Storing;
+        out.push(Action::Store(NewTicket {
+            kind: self.kind,
+            topic: self.topic.clone(),
+            callback_number: self.number.clone(),
+            postcode: self.postcode.clone().or_else(|| person.and_then(|p| p.postcode.clone())),
+            person_id: person.map(|p| p.id.clone()),
+            person_office_id: person.and_then(|p| p.office_id.clone()),
+            call_id: None,
+        }));
+    }
+
+    fn on_stored(&mut self, result: Result<Stored, ()>, out: &mut Vec<Action>) {
+        if self.step != Step::Storing {
+            return;
+        }
+        match result {
+            Ok(stored) => {
+                self.path.push("stored".into());
+                out.push(Action::Say(Say::with(
+                    "request_received",
+                    &[("office", stored.office_name), ("number", self.spoken_number())],
+                )));
+                out.push(Action::Say(Say::new("goodbye")));
+                self.outcome = Some("ticket_created");
+            }
+            Err(()) => {
+                self.path.push("store_failed".into());
+                out.push(Action::Say(Say::new("store_failed")));
+                self.outcome = Some("store_failed");
+            }
+        }
+        out.push(Action::HangUp);
+        self.step = Step::Finished;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn prompts() -> Arc<Prompts> {
+        Arc::new(Prompts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/de")).unwrap())
+    }
+
+    fn erika() -> CallContext {
+        CallContext {
+            caller: Some(PhoneNumber::parse("+4923155512345").unwrap()),
+            person: Some(KnownPerson {
+                id: "p1".into(),
+                name: "Erika Mustermann".into(),
+                office_id: Some("do-hoerde".into()),
+                postcode: Some(Postcode::parse("44263").unwrap()),
+            }),
+        }
+    }
+
+    fn said(actions: &[Action]) -> Vec<&str> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Say(s) => Some(s.id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn stored(actions: &[Action]) -> Option<&NewTicket> {
+        actions.iter().find_map(|a| match a {
+            Action::Store(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn known_caller_requests_a_callback_with_three_keys() {
+        let mut d = Dialog::new(prompts(), erika());
+        let a = d.handle(Event::CallStarted);
+        assert_eq!(said(&a), ["greeting_known", "main_menu"]);
+        assert_eq!(a.last(), Some(&Action::Listen));
+        assert_eq!(said(&d.handle(Event::Key('3'))), ["callback_topic_menu"]);
+        let a = d.handle(Event::Key('1'));
+        assert_eq!(said(&a), ["confirm_number"]);
+        let Action::Say(confirm) = &a[0] else { panic!() };
+        assert_eq!(confirm.args, vec![("number".to_string(), "null zwo drei, eins fünf fünf, fünf eins zwo, drei vier fünf".to_string())]);
+        let a = d.handle(Event::Key('1'));
+        assert!(said(&a).is_empty(), "nothing is confirmed before the request is stored");
+        let t = stored(&a).expect("store");
+        assert_eq!(t.kind, TicketKind::Callback);
+        assert_eq!(t.topic, "pflege");
+        assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+4923155512345");
+        assert_eq!(t.person_office_id.as_deref(), Some("do-hoerde"));
+        // Keys while storing change nothing.
+        assert!(d.handle(Event::Key('1')).is_empty());
+        let a = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() })));
+        assert_eq!(said(&a), ["request_received", "goodbye"]);
+        assert_eq!(a.last(), Some(&Action::HangUp));
+        assert_eq!(d.outcome(), Some("ticket_created"));
+        assert_eq!(d.path(), "main>callback>topic:pflege>number:ok>stored");
+        assert!(d.is_finished());
+    }
+
+    #[test]
+    fn anonymous_caller_types_number_and_postcode() {
+        let mut d = Dialog::new(prompts(), CallContext::default());
+        assert_eq!(said(&d.handle(Event::CallStarted)), ["greeting", "main_menu"]);
+        d.handle(Event::Key('3'));
+        d.handle(Event::Key('4'));
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["enter_number"]);
+        for k in "0231555".chars() {
+            assert!(d.handle(Event::Key(k)).is_empty());
+        }
+        assert_eq!(said(&d.handle(Event::Key('#'))), ["number_invalid", "enter_number"]);
+        for k in "02315559876".chars() {
+            d.handle(Event::Key(k));
+        }
+        assert_eq!(said(&d.handle(Event::Key('#'))), ["confirm_typed_number"]);
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["enter_postcode"]);
+        for k in "4413".chars() {
+            assert!(d.handle(Event::Key(k)).is_empty());
+        }
+        let a = d.handle(Event::Key('7'));
+        let t = stored(&a).expect("stored after five digits");
+        assert_eq!(t.topic, "digitale_hilfe");
+        assert_eq!(t.postcode.as_ref().unwrap().as_str(), "44137");
+        assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+4923155598765");
+        assert_eq!(t.person_id, None);
+    }
+
+    #[test]
+    fn a_pause_after_typing_ends_the_number() {
+        let mut d = Dialog::new(prompts(), CallContext::default());
+        d.handle(Event::CallStarted);
+        d.handle(Event::Key('3'));
+        d.handle(Event::Key('1'));
+        for k in "02315559876".chars() {
+            d.handle(Event::Key(k));
+        }
+        assert_eq!(said(&d.handle(Event::Silence)), ["confirm_typed_number"]);
+        // "2" re-enters the number.
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["enter_number"]);
+    }
+
+    #[test]
+    fn wrong_keys_repeat_and_back_and_star_work() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Key('7'))), ["invalid_key", "main_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('*'))), ["main_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('#'))), ["main_menu"], "back at the top stays at the top");
+        d.handle(Event::Key('3'));
+        assert_eq!(said(&d.handle(Event::Key('4'))), ["callback_topic_more_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('#'))), ["callback_topic_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('#'))), ["main_menu"]);
+    }
+
+    #[test]
+    fn silence_is_met_kindly_then_the_call_ends_with_an_explanation() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Silence)), ["no_input", "main_menu"]);
+        assert_eq!(said(&d.handle(Event::Silence)), ["no_input_again", "main_menu"]);
+        let a = d.handle(Event::Silence);
+        assert_eq!(said(&a), ["goodbye_no_input"]);
+        assert_eq!(a.last(), Some(&Action::HangUp));
+        assert_eq!(d.outcome(), Some("no_input"));
+    }
+
+    #[test]
+    fn a_key_resets_the_silence_count() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        d.handle(Event::Silence);
+        d.handle(Event::Silence);
+        d.handle(Event::Key('*'));
+        assert_eq!(said(&d.handle(Event::Silence)), ["no_input", "main_menu"]);
+    }
+
+    #[test]
+    fn other_main_options_become_callbacks_and_say_so() {
+        for (key, intro, kind, topic) in [
+            ('1', "offers_by_callback", TicketKind::Other, "angebote"),
+            ('2', "ride_by_callback", TicketKind::Ride, "fahrdienst"),
+            ('0', "person_by_callback", TicketKind::Callback, "persoenlich"),
+        ] {
+            let mut d = Dialog::new(prompts(), erika());
+            d.handle(Event::CallStarted);
+            assert_eq!(said(&d.handle(Event::Key(key))), [intro, "confirm_number"]);
+            let a = d.handle(Event::Key('1'));
+            let t = stored(&a).unwrap();
+            assert_eq!((t.kind, t.topic.as_str()), (kind, topic));
+        }
+    }
+
+    #[test]
+    fn speech_chooses_menu_options_and_misunderstanding_leads_to_the_keypad() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Speech { text: "Blumenkohl".into(), confidence: 0.9 })), ["not_understood", "main_menu"]);
+        assert_eq!(
+            said(&d.handle(Event::Speech { text: "Hm?".into(), confidence: 0.9 })),
+            ["not_understood", "use_keypad", "main_menu"]
+        );
+        assert_eq!(said(&d.handle(Event::Speech { text: "Einen Rückruf bitte".into(), confidence: 0.9 })), ["callback_topic_menu"]);
+    }
+
+    #[test]
+    fn a_failed_store_is_admitted() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        d.handle(Event::Key('3'));
+        d.handle(Event::Key('1'));
+        d.handle(Event::Key('1'));
+        let a = d.handle(Event::Stored(Err(())));
+        assert_eq!(said(&a), ["store_failed"]);
+        assert_eq!(a.last(), Some(&Action::HangUp));
+        assert_eq!(d.outcome(), Some("store_failed"));
+    }
+
+    #[test]
+    fn hang_up_mid_flow_is_recorded() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        d.handle(Event::Key('3'));
+        d.handle(Event::HangUp);
+        assert_eq!(d.outcome(), Some("caller_hung_up"));
+        assert!(d.handle(Event::Key('1')).is_empty());
+    }
+
+    /// Random walks through the whole dialog: every prompt it asks for renders, and from
+    /// any point a silent caller reaches the end (no dead end, no endless loop).
+    #[test]
+    fn random_walks_render_every_prompt_and_always_end() {
+        let prompts = prompts();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let keys: Vec<char> = "0123456789*#".chars().collect();
+        let check = |actions: &[Action], d: &mut Dialog| -> Vec<Action> {
+            let mut follow_up = Vec::new();
+            for a in actions {
+                match a {
+                    Action::Say(s) => {
+                        prompts.render(&s.id, &s.args).unwrap_or_else(|e| panic!("{e}"));
+                    }
+                    Action::Store(_) => follow_up = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() }))),
+                    _ => {}
+                }
+            }
+            follow_up
+        };
+        for walk in 0..400 {
+            let ctx = if walk % 2 == 0 { erika() } else { CallContext::default() };
+            let mut d = Dialog::new(Arc::clone(&prompts), ctx);
+            let mut actions = d.handle(Event::CallStarted);
+            for _ in 0..(next() % 25) {
+                while !actions.is_empty() {
+                    actions = check(&actions, &mut d);
+                }
+                let event = match next() % 10 {
+                    0 => Event::Silence,
+                    1 => Event::Speech { text: "ja".into(), confidence: 0.8 },
+                    _ => Event::Key(keys[(next() % keys.len() as u64) as usize]),
+                };
+                actions = d.handle(event);
+            }
+            let mut silences = 0;
+            while !d.is_finished() {
+                while !actions.is_empty() {
+                    actions = check(&actions, &mut d);
+                }
+                if d.is_finished() {
+                    break;
+                }
+                silences += 1;
+                assert!(silences <= 5, "walk {walk}: still going after {silences} silences, path {}", d.path());
+                actions = d.handle(Event::Silence);
+            }
+        }
+    }
+}

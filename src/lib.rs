@@ -1,0 +1,15 @@
+//! Seniorentelefon: a phone hotline for older people.
+//!
+//! Data flows one way: [`telephony`] (transports) -> [`audio`] -> [`speech`] ->
+//! [`dialog`] (pure) -> [`domain`] -> [`db`]. See `../shared/design/ARCHITECTURE.md`.
+
+pub mod audio;
+pub mod caller;
+pub mod config;
+pub mod db;
+pub mod dialog;
+pub mod domain;
+pub mod server;
+pub mod speech;
+pub mod staff;
+pub mod telephony;

@@ -1,0 +1,226 @@
+//! `hotline`: the Seniorentelefon service and its tools.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use seniorentelefon::caller::{self, CallOptions};
+use seniorentelefon::config::Config;
+use seniorentelefon::db::Db;
+use seniorentelefon::dialog::Prompts;
+use seniorentelefon::domain::directory::DirectoryFile;
+use seniorentelefon::server::{AppState, Server};
+use seniorentelefon::speech::cache::PromptAudio;
+use seniorentelefon::speech::tts::{Tts, VoicesConfig};
+use seniorentelefon::staff::users;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "hotline", version, about = "Seniorentelefon: a patient German phone hotline for older people")]
+struct Cli {
+    /// Configuration file (default: ./hotline.toml if it exists, else built-in defaults).
+    #[arg(long, short, global = true, env = "HOTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer calls (Twilio-compatible webhooks and media streams).
+    Serve,
+    /// Create or update the database schema.
+    Migrate,
+    /// Dial a running hotline like a telephony provider and play a scripted caller.
+    Call(CallArgs),
+    /// Prompt texts and their audio.
+    Prompts {
+        #[command(subcommand)]
+        command: PromptsCommand,
+    },
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct CallArgs {
+    /// Base URL of the hotline.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Caller ID to present (the demo number of Erika Mustermann, Hörde, by default).
+    #[arg(long, default_value = "+4923155512345")]
+    from: String,
+    /// Keys to press, one per turn, e.g. 3,1,1.
+    #[arg(long, conflicts_with = "script")]
+    keys: Option<String>,
+    /// A script: key:3 bargein:1 wait pause:2000 wav:FILE hangup.
+    #[arg(long)]
+    script: Option<String>,
+    /// Save the call (both sides) as a WAV file.
+    #[arg(long)]
+    wav: Option<PathBuf>,
+    /// Prompt folder to show texts of what is played.
+    #[arg(long, default_value = "prompts/de")]
+    prompts: PathBuf,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 180)]
+    max_secs: u64,
+}
+
+#[derive(Subcommand)]
+enum PromptsCommand {
+    /// Synthesise every static prompt into the audio cache.
+    Render,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Offices with their postcodes and registered people, from a TOML file.
+    Directory { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// staff, ride_desk, coordinator or admin.
+        #[arg(long)]
+        role: String,
+        /// Office id (needed for staff and ride_desk).
+        #[arg(long)]
+        office: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    if let Command::Call(args) = cli.command {
+        return runtime()?.block_on(call(args));
+    }
+    let config_path = cli.config.or_else(|| Some(PathBuf::from("hotline.toml")).filter(|p| p.exists()));
+    let config = Config::load(config_path.as_deref())?;
+    prepare_voice_env(&config)?;
+    runtime()?.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(config).await,
+            Command::Migrate => {
+                let db = Db::connect(&config.database.url).await?;
+                db.migrate().await?;
+                println!("database is up to date");
+                Ok(())
+            }
+            Command::Prompts { command: PromptsCommand::Render } => render_prompts(&config).await,
+            Command::Import { command: ImportCommand::Directory { file } } => import_directory(&config, &file).await,
+            Command::User { command: UserCommand::Add { username, name, role, office } } => {
+                add_user(&config, &username, &name, &role, office.as_deref()).await
+            }
+            Command::Call(_) => unreachable!("handled above"),
+        }
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+/// Piper reads its espeak-ng data location from the environment; set it while the
+/// process still has a single thread.
+fn prepare_voice_env(config: &Config) -> anyhow::Result<()> {
+    let voices = VoicesConfig::load(&config.speech.voices)?;
+    let voice = voices.voice(&config.speech.language)?;
+    voice.check_files()?;
+    if let Some((key, value)) = voice.process_env() {
+        // SAFETY: called from main before the runtime or any other thread is started.
+        unsafe { std::env::set_var(key, value) };
+    }
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.server.listen;
+    let public = config.server.public_url.clone();
+    let server = Server::bind(listen).await?;
+    let state = AppState::load(config).await?;
+    eprintln!("Seniorentelefon answers calls at {public}/twilio/voice (listening on {})", server.local_addr());
+    server.serve(state).await
+}
+
+async fn render_prompts(config: &Config) -> anyhow::Result<()> {
+    let prompts = Prompts::load(&config.speech.prompts_dir.join(&config.speech.language))?;
+    let voices = VoicesConfig::load(&config.speech.voices)?;
+    let tts = Tts::start(voices.voice(&config.speech.language)?, 2)?;
+    let audio = PromptAudio::new(tts, config.server.data_dir.join("prompt-cache"));
+    let started = std::time::Instant::now();
+    let stats = audio.render_all(prompts.static_texts().map(|(_, t)| t)).await?;
+    println!(
+        "{} static prompts ({:.1} s of speech): {} synthesised, {} already cached, in {:.2} s -> {}",
+        stats.synthesised + stats.from_disk,
+        stats.audio_ms as f64 / 1000.0,
+        stats.synthesised,
+        stats.from_disk,
+        started.elapsed().as_secs_f64(),
+        audio.cache_dir().display()
+    );
+    Ok(())
+}
+
+async fn import_directory(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let directory = DirectoryFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let db = Db::connect(&config.database.url).await?;
+    db.migrate().await?;
+    let s = directory.import(&db).await?;
+    println!("imported {} offices ({} postcodes) and {} people from {}", s.offices, s.postcodes, s.people, file.display());
+    Ok(())
+}
+
+async fn add_user(config: &Config, username: &str, name: &str, role: &str, office: Option<&str>) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let db = Db::connect(&config.database.url).await?;
+    db.migrate().await?;
+    let user = users::NewUser { username, display_name: name, role, office_id: office, password };
+    let id = users::add(&db, &user).await?;
+    println!("user {username} ({role}) created with id {id}");
+    Ok(())
+}
+
+async fn call(args: CallArgs) -> anyhow::Result<()> {
+    let script = match (&args.keys, &args.script) {
+        (Some(keys), _) => keys.clone(),
+        (None, Some(script)) => script.clone(),
+        (None, None) => bail!("say what the caller does: --keys 3,1,1 or --script \"key:3 wait hangup\""),
+    };
+    let steps = caller::parse_script(&script)?;
+    let prompts = Prompts::load(&args.prompts).ok();
+    let mut options = CallOptions::new(&args.server, &args.from, steps);
+    options.max_duration = Duration::from_secs(args.max_secs);
+    let report = caller::dial(&options, prompts.as_ref()).await?;
+    for line in &report.lines {
+        println!("[{:7.2} s] {:8} {}", line.at.as_secs_f32(), line.who, line.text);
+    }
+    for (i, latency) in report.turn_latencies.iter().enumerate() {
+        println!("turn {}: key press -> first answer frame {:.1} ms", i + 1, latency.as_secs_f64() * 1000.0);
+    }
+    if let Some(path) = &args.wav {
+        seniorentelefon::audio::wav::write(path, &report.mixed())?;
+        println!("call saved to {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The HTTP/WebSocket service: shared state, routes, and start-up.
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::dialog::Prompts;
+use crate::speech::cache::PromptAudio;
+use crate::speech::tts::{Tts, VoicesConfig};
+use crate::telephony::{twilio, twilio_stream};
+use axum::Router;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Everything a request or call needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub prompts: Arc<Prompts>,
+    pub audio: Arc<PromptAudio>,
+}
+
+/// Worker threads for speech synthesis (Pico renders ~200x faster than real time, so two
+/// threads serve many calls).
+const TTS_WORKERS: usize = 2;
+
+impl AppState {
+    /// Loads prompts and voice, connects and migrates the database, and makes sure every
+    /// static prompt is rendered. Any missing piece is a clear error here, before the
+    /// first call.
+    pub async fn load(config: Config) -> anyhow::Result<AppState> {
+        let prompts = Prompts::load(&config.speech.prompts_dir.join(&config.speech.language))?;
+        let voices = VoicesConfig::load(&config.speech.voices)?;
+        let voice = voices.voice(&config.speech.language)?;
+        let tts = Tts::start(voice, TTS_WORKERS)?;
+        let audio = PromptAudio::new(tts, config.server.data_dir.join("prompt-cache"));
+        let db = Db::connect(&config.database.url).await?;
+        db.migrate().await?;
+        let stats = audio.render_all(prompts.static_texts().map(|(_, t)| t)).await?;
+        tracing::info!(synthesised = stats.synthesised, from_disk = stats.from_disk, "static prompts ready");
+        Ok(AppState { config: Arc::new(config), db, prompts: Arc::new(prompts), audio: Arc::new(audio) })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/twilio/voice", post(twilio::voice))
+        .route("/twilio/after-stream", post(twilio::after_stream))
+        .route("/twilio/media", get(twilio_stream::media))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A bound, not yet serving, listener. Binding port 0 gives a free port (tests), whose
+/// address can go into the configuration before the state is loaded.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+}
+
+impl Server {
+    pub async fn bind(addr: SocketAddr) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        Ok(Server { listener })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn serve(self, state: AppState) -> anyhow::Result<()> {
+        self.serve_until(state, shutdown_signal()).await
+    }
+
+    pub async fn serve_until(self, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "serving");
+        axum::serve(self.listener, router(state)).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,105 @@
+//! Speech recognition with whisper.cpp (via whisper-rs), fully local.
+//!
+//! One [`Stt`] holds the model; each transcription gets its own whisper state, so several
+//! calls can be recognised at once on a pool of blocking threads. Decoding is tuned for
+//! short telephone answers: German only, greedy, one segment, no context carried over, and
+//! an encoder window (`audio_ctx`) sized to the utterance instead of the full 30 s.
+
+use crate::audio::Pcm;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+/// Whisper's input rate.
+pub const STT_RATE: u32 = 16_000;
+/// Encoder frames per second of audio (1500 frames for 30 s).
+const ENCODER_FRAMES_PER_SEC: f32 = 50.0;
+/// Extra encoder frames around the utterance; too tight a window garbles the end.
+const AUDIO_CTX_MARGIN: i32 = 128;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SttError {
+    #[error("speech model {path} is missing (run scripts/setup.sh)")]
+    MissingModel { path: String },
+    #[error("cannot load speech model {path}: {message}")]
+    Load { path: String, message: String },
+    #[error("speech recognition failed: {0}")]
+    Recognition(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub text: String,
+    /// Mean token probability of the decoded text (0..1).
+    pub confidence: f32,
+    pub elapsed: Duration,
+}
+
+pub struct Stt {
+    ctx: WhisperContext,
+    threads: i32,
+}
+
+impl Stt {
+    pub fn load(path: &Path, threads: usize) -> Result<Stt, SttError> {
+        if !path.is_file() {
+            return Err(SttError::MissingModel { path: path.display().to_string() });
+        }
+        whisper_rs::install_logging_hooks();
+        let ctx = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| SttError::Load { path: path.display().to_string(), message: e.to_string() })?;
+        Ok(Stt { ctx, threads: threads.max(1) as i32 })
+    }
+
+    /// Transcribes German speech. `hint` lists words expected at this point of the
+    /// dialog; it steers decoding towards them. Blocking: run it off the async reactor.
+    pub fn transcribe(&self, audio: &Pcm, hint: &str) -> Result<Transcript, SttError> {
+        let started = Instant::now();
+        let samples = audio.resampled(STT_RATE).to_f32();
+        let seconds = samples.len() as f32 / STT_RATE as f32;
+        let mut state = self.ctx.create_state().map_err(|e| SttError::Recognition(e.to_string()))?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_language(Some("de"));
+        params.set_n_threads(self.threads);
+        params.set_no_context(true);
+        params.set_single_segment(true);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_suppress_blank(true);
+        params.set_audio_ctx(((seconds * ENCODER_FRAMES_PER_SEC) as i32 + AUDIO_CTX_MARGIN).min(1500));
+        if !hint.is_empty() {
+            params.set_initial_prompt(hint);
+        }
+        // Whisper needs at least one second; pad short answers ("ja") with silence.
+        let mut padded;
+        let input = if samples.len() < STT_RATE as usize {
+            padded = samples;
+            padded.resize(STT_RATE as usize + STT_RATE as usize / 10, 0.0);
+            &padded[..]
+        } else {
+            &samples[..]
+        };
+        state.full(params, input).map_err(|e| SttError::Recognition(e.to_string()))?;
+        let mut text = String::new();
+        let (mut prob_sum, mut prob_n) = (0f32, 0u32);
+        for segment in state.as_iter() {
+            text.push_str(&segment.to_str_lossy().map_err(|e| SttError::Recognition(e.to_string()))?);
+            for i in 0..segment.n_tokens() {
+                if let Some(token) = segment.get_token(i) {
+                    // Special tokens ([_BEG_], <|de|>, ...) carry no meaning for confidence.
+                    if token.to_str_lossy().is_ok_and(|t| !t.starts_with("[_") && !t.starts_with("<|")) {
+                        prob_sum += token.token_probability();
+                        prob_n += 1;
+                    }
+                }
+            }
+        }
+        Ok(Transcript {
+            text: text.trim().to_string(),
+            confidence: if prob_n == 0 { 0.0 } else { prob_sum / prob_n as f32 },
+            elapsed: started.elapsed(),
+        })
+    }
+}

@@ -1,0 +1,3 @@
+//! Staff accounts (the web workspace builds on these).
+
+pub mod users;

@@ -1,0 +1,7 @@
+//! Front doors for phone calls. Each transport turns its protocol into the same
+//! [`call::CallIo`] (keys and hang-up in, paced audio and marks out) and hands it to
+//! [`call::run_call`]; nothing past this module knows which transport carried a call.
+
+pub mod call;
+pub mod twilio;
+pub mod twilio_stream;

@@ -1,0 +1,97 @@
+//! The one way tests start the hotline: a real server on 127.0.0.1 (free port), its own
+//! database (a fresh SQLite file, or a fresh PostgreSQL database), the real prompts and
+//! voice, and the demo directory imported.
+#![allow(dead_code)] // each test binary uses a part of this
+
+use seniorentelefon::config::Config;
+use seniorentelefon::db::Db;
+use seniorentelefon::dialog::Prompts;
+use seniorentelefon::domain::directory::DirectoryFile;
+use seniorentelefon::server::{AppState, Server};
+use std::path::{Path, PathBuf};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn prompts() -> Prompts {
+    Prompts::load(&root().join("prompts/de")).unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    /// Stops the server and waits until it has finished.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.server).await;
+    }
+}
+
+/// A database URL for a fresh, empty database on `backend`.
+pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        Backend::Postgres => {
+            let admin = std::env::var("HOTLINE_TEST_POSTGRES_URL").expect(
+                "HOTLINE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or scripts/postgres.sh and export the URL it prints",
+            );
+            let name = format!("hotline_test_{}", uuid::Uuid::new_v4().simple());
+            let db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(db.pool()).await.unwrap();
+            db.close().await;
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            url.to_string()
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts the hotline with extra `HOTLINE_...` settings.
+pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_env_filter("warn,seniorentelefon=info").with_test_writer().try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = server.local_addr();
+    let mut env = vec![
+        ("HOTLINE_SERVER_PUBLIC_URL".to_string(), format!("http://{addr}")),
+        ("HOTLINE_SERVER_DATA_DIR".to_string(), dir.path().display().to_string()),
+        ("HOTLINE_DATABASE_URL".to_string(), fresh_database(backend, dir.path()).await),
+    ];
+    env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = Config::from_parts("", "test", &env, &root()).unwrap();
+    let state = AppState::load(config).await.unwrap();
+    let directory = DirectoryFile::parse(&std::fs::read_to_string(root().join("scripts/demo/directory.toml")).unwrap()).unwrap();
+    directory.import(&state.db).await.unwrap();
+    let (stop, stopped) = oneshot::channel();
+    let serving = state.clone();
+    let server = tokio::spawn(async move {
+        server
+            .serve_until(serving, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap()
+    });
+    TestApp { base: format!("http://{addr}"), db: state.db.clone(), state, _dir: dir, stop: Some(stop), server }
+}
