@@ -248,7 +248,7 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
     });
 
     let t0 = Instant::now();
-    let mut sim = Simulation::new(options, prompts, t0);
+    let mut sim = Simulation::new(prompts, t0);
     let mut steps: VecDeque<Step> = options.steps.iter().cloned().collect();
     let mut seq = 2u64;
     let mut tick = tokio::time::interval(Duration::from_millis(FRAME_MS));
@@ -257,6 +257,7 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
     let mut frame_no = 0u64;
     let mut hung_up_by_hotline = false;
     let mut waiting_since = Instant::now();
+    let mut paused_until = t0;
     loop {
         tokio::select! {
             _ = tick.tick() => {
@@ -266,7 +267,7 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
                     break;
                 }
                 // What the caller does next, if it is time.
-                if sim.speaking.is_empty() && let Some(step) = steps.front().cloned() {
+                if sim.speaking.is_empty() && now >= paused_until && let Some(step) = steps.front().cloned() {
                     let ready = match &step {
                         Step::Key(_) | Step::Wait | Step::Speak(_) => sim.turn_over(now, waiting_since, options),
                         Step::BargeIn(_) | Step::HangUp | Step::Pause(_) => true,
@@ -285,8 +286,7 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
                             Step::Wait => {}
                             Step::Pause(d) => {
                                 sim.line(now, "caller", format!("is silent for {:.1} s", d.as_secs_f32()));
-                                tokio::time::sleep(d).await;
-                                waiting_since = Instant::now();
+                                paused_until = now + d;
                             }
                             Step::Speak(path) => {
                                 let pcm = wav::read(&path)?.resampled(PHONE_RATE);
@@ -337,7 +337,18 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
             }
         }
     }
-    reader.abort();
+    // What the hotline sent before it closed may still be queued: take it in.
+    let mut reader = reader;
+    if tokio::time::timeout(Duration::from_secs(2), &mut reader).await.is_err() {
+        reader.abort();
+    }
+    while let Ok((at, event)) = events.try_recv() {
+        match event {
+            FromHotline::Media(bytes) => sim.media(at, &bytes),
+            FromHotline::Mark(name) => sim.mark(at, &name),
+            FromHotline::Clear | FromHotline::Closed => {}
+        }
+    }
     let mut after_stream_twiml = None;
     if hung_up_by_hotline && let Some(action) = &twiml.action {
         // The provider asks what comes after the stream; the hotline decides (hang up, transfer).
@@ -365,7 +376,7 @@ struct Simulation<'a> {
 }
 
 impl<'a> Simulation<'a> {
-    fn new(_options: &CallOptions, prompts: Option<&'a Prompts>, t0: Instant) -> Simulation<'a> {
+    fn new(prompts: Option<&'a Prompts>, t0: Instant) -> Simulation<'a> {
         Simulation {
             t0,
             prompts,

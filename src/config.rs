@@ -133,9 +133,11 @@ impl Config {
         for (var, value) in env {
             apply_env(&mut table, var, value)?;
         }
-        let mut config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse { path: name.to_string(), message: e.message().to_string() })?;
+        // serde_path_to_error names the offending setting ("dialog.no_input_timeout_secs").
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
+            path: name.to_string(),
+            message: format!("{}: {}", e.path(), e.inner().message()),
+        })?;
         config.resolve_paths(base);
         config.validate()?;
         Ok(config)

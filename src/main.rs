@@ -166,7 +166,7 @@ async fn render_prompts(config: &Config) -> anyhow::Result<()> {
     let tts = Tts::start(voices.voice(&config.speech.language)?, 2)?;
     let audio = PromptAudio::new(tts, config.server.data_dir.join("prompt-cache"));
     let started = std::time::Instant::now();
-    let stats = audio.render_all(prompts.static_texts().map(|(_, t)| t)).await?;
+    let stats = audio.render_all(prompts.static_sentences()).await?;
     println!(
         "{} static prompts ({:.1} s of speech): {} synthesised, {} already cached, in {:.2} s -> {}",
         stats.synthesised + stats.from_disk,

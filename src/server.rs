@@ -36,7 +36,7 @@ impl AppState {
         let audio = PromptAudio::new(tts, config.server.data_dir.join("prompt-cache"));
         let db = Db::connect(&config.database.url).await?;
         db.migrate().await?;
-        let stats = audio.render_all(prompts.static_texts().map(|(_, t)| t)).await?;
+        let stats = audio.render_all(prompts.static_sentences()).await?;
         tracing::info!(synthesised = stats.synthesised, from_disk = stats.from_disk, "static prompts ready");
         Ok(AppState { config: Arc::new(config), db, prompts: Arc::new(prompts), audio: Arc::new(audio) })
     }

@@ -523,7 +523,7 @@ mod tests {
         let t = stored(&a).expect("stored after five digits");
         assert_eq!(t.topic, "digitale_hilfe");
         assert_eq!(t.postcode.as_ref().unwrap().as_str(), "44137");
-        assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+4923155598765");
+        assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+492315559876");
         assert_eq!(t.person_id, None);
     }
 

@@ -154,9 +154,9 @@ impl Prompts {
         self.topics.get(id).map(String::as_str)
     }
 
-    /// Texts without placeholders: the ones pre-rendered into the audio cache.
-    pub fn static_texts(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.texts.iter().filter(|(_, t)| !t.contains('{')).map(|(k, v)| (k.as_str(), v.as_str()))
+    /// Every sentence without placeholders: what is pre-rendered into the audio cache.
+    pub fn static_sentences(&self) -> impl Iterator<Item = &str> {
+        self.texts.values().flat_map(|t| sentences(t)).filter(|s| !s.contains('{'))
     }
 
     pub fn is_static(&self, id: &str) -> bool {
@@ -165,24 +165,53 @@ impl Prompts {
 
     /// The text of `id` with its placeholders filled from `args`.
     pub fn render(&self, id: &str, args: &[(String, String)]) -> Result<String, PromptError> {
-        let template = self.text(id)?;
-        let mut out = String::with_capacity(template.len() + 32);
-        let mut rest = template;
-        while let Some(start) = rest.find('{') {
-            out.push_str(&rest[..start]);
-            let end = rest[start..].find('}').map(|e| start + e).expect("checked at load");
-            let name = &rest[start + 1..end];
-            let value = args
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .ok_or_else(|| PromptError::MissingValue { id: id.to_string(), name: name.to_string() })?;
-            out.push_str(value);
-            rest = &rest[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
+        fill(id, self.text(id)?, args)
     }
+
+    /// The text of `id` as sentences, each with whether it is static (has no
+    /// placeholder). Static sentences of a dynamic prompt can come from the audio cache,
+    /// and the first sentence can play while later ones are synthesised.
+    pub fn render_sentences(&self, id: &str, args: &[(String, String)]) -> Result<Vec<(String, bool)>, PromptError> {
+        sentences(self.text(id)?).into_iter().map(|s| Ok((fill(id, s, args)?, !s.contains('{')))).collect()
+    }
+}
+
+/// Splits after '.', '!' or '?' followed by a space (placeholders never contain one of
+/// those followed by a space at the template level, so no value is split).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for i in 0..bytes.len().saturating_sub(1) {
+        if matches!(bytes[i], b'.' | b'!' | b'?') && bytes[i + 1] == b' ' {
+            out.push(text[start..=i].trim());
+            start = i + 1;
+        }
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+fn fill(id: &str, template: &str, args: &[(String, String)]) -> Result<String, PromptError> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map(|e| start + e).expect("checked at load");
+        let name = &rest[start + 1..end];
+        let value = args
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| PromptError::MissingValue { id: id.to_string(), name: name.to_string() })?;
+        out.push_str(value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Names of the `{placeholders}` in a text; unbalanced braces are an error.
@@ -223,6 +252,11 @@ mod tests {
         );
         assert!(p.is_static("main_menu"));
         assert!(!p.is_static("confirm_number"));
+        let parts = p.render_sentences("confirm_number", &[("number".into(), "eins zwo. drei".into())]).unwrap();
+        assert_eq!(parts[0], ("Wir rufen Sie unter dieser Nummer zurück: eins zwo. drei.".to_string(), false));
+        assert_eq!(parts[1], ("Ist das richtig, drücken Sie die 1.".to_string(), true));
+        assert_eq!(parts.len(), 3);
+        assert!(p.static_sentences().any(|s| s == "Ist das richtig, drücken Sie die 1."));
     }
 
     #[test]

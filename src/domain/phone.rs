@@ -43,8 +43,10 @@ impl PhoneNumber {
             return Err(err());
         };
         // E.164: country code does not start with 0; at most 15 digits; shorter than 7 is
-        // no reachable subscriber.
-        if e164.len() < 7 || e164.len() > 15 || e164.starts_with('0') {
+        // no reachable subscriber. German numbers have at least 7 digits after +49
+        // (two-digit area code plus five-digit subscriber number).
+        let too_short = e164.len() < 7 || (e164.starts_with("49") && e164.len() < 9);
+        if too_short || e164.len() > 15 || e164.starts_with('0') {
             return Err(err());
         }
         Ok(PhoneNumber(format!("+{e164}")))
@@ -145,7 +147,7 @@ mod tests {
 
     #[test]
     fn rubbish_and_anonymous_caller_ids_are_not_numbers() {
-        for input in ["", "anonymous", "Restricted", "123", "+0123456789", "0231 12x4567", "+1234567890123456", "12+34"] {
+        for input in ["", "anonymous", "Restricted", "123", "0231555", "+49231555", "+0123456789", "0231 12x4567", "+1234567890123456", "12+34"] {
             assert!(PhoneNumber::parse(input).is_err(), "{input}");
         }
         assert_eq!(PhoneNumber::from_caller_id("anonymous"), None);

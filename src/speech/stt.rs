@@ -16,6 +16,8 @@ pub const STT_RATE: u32 = 16_000;
 const ENCODER_FRAMES_PER_SEC: f32 = 50.0;
 /// Extra encoder frames around the utterance; too tight a window garbles the end.
 const AUDIO_CTX_MARGIN: i32 = 128;
+/// Silence put before the utterance.
+const LEAD_IN_MS: usize = 300;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SttError {
@@ -56,7 +58,7 @@ impl Stt {
     pub fn transcribe(&self, audio: &Pcm, hint: &str) -> Result<Transcript, SttError> {
         let started = Instant::now();
         let samples = audio.resampled(STT_RATE).to_f32();
-        let seconds = samples.len() as f32 / STT_RATE as f32;
+        let seconds = (samples.len() as f32 / STT_RATE as f32) + LEAD_IN_MS as f32 / 1000.0;
         let mut state = self.ctx.create_state().map_err(|e| SttError::Recognition(e.to_string()))?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_language(Some("de"));
@@ -72,16 +74,15 @@ impl Stt {
         if !hint.is_empty() {
             params.set_initial_prompt(hint);
         }
-        // Whisper needs at least one second; pad short answers ("ja") with silence.
-        let mut padded;
-        let input = if samples.len() < STT_RATE as usize {
-            padded = samples;
-            padded.resize(STT_RATE as usize + STT_RATE as usize / 10, 0.0);
-            &padded[..]
-        } else {
-            &samples[..]
-        };
-        state.full(params, input).map_err(|e| SttError::Recognition(e.to_string()))?;
+        // Lead-in silence: whisper mishears a word that starts at the very first sample
+        // ("Ja" -> "Na"); and it needs at least one second of input in all.
+        let lead = STT_RATE as usize * LEAD_IN_MS / 1000;
+        let mut input = vec![0f32; lead];
+        input.extend_from_slice(&samples);
+        if input.len() < STT_RATE as usize + STT_RATE as usize / 10 {
+            input.resize(STT_RATE as usize + STT_RATE as usize / 10, 0.0);
+        }
+        state.full(params, &input).map_err(|e| SttError::Recognition(e.to_string()))?;
         let mut text = String::new();
         let (mut prob_sum, mut prob_n) = (0f32, 0u32);
         for segment in state.as_iter() {

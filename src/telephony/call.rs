@@ -62,7 +62,8 @@ pub struct CallMeta {
 
 /// Queue of prompt clips, sent one frame per 20 ms.
 struct Player {
-    queue: VecDeque<(Arc<Pcm>, String)>,
+    /// Clips with the mark to send after each (only the last piece of a prompt has one).
+    queue: VecDeque<(Arc<Pcm>, Option<String>)>,
     offset: usize,
     next_due: Instant,
     marks: u64,
@@ -83,13 +84,16 @@ impl Player {
         !self.queue.is_empty()
     }
 
-    fn enqueue(&mut self, clip: Arc<Pcm>, name: &str) {
+    fn enqueue(&mut self, clip: Arc<Pcm>, mark: Option<&str>) {
         if self.queue.is_empty() {
             self.offset = 0;
             self.next_due = Instant::now();
         }
-        self.marks += 1;
-        self.queue.push_back((clip, format!("{}:{name}", self.marks)));
+        let mark = mark.map(|name| {
+            self.marks += 1;
+            format!("{}:{name}", self.marks)
+        });
+        self.queue.push_back((clip, mark));
     }
 
     fn clear(&mut self) -> bool {
@@ -101,7 +105,7 @@ impl Player {
 
     /// Sends the next frame (and the prompt's mark after its last frame).
     fn tick(&mut self, out: &mpsc::Sender<Outbound>) -> Tick {
-        let Some((clip, name)) = self.queue.front() else { return Tick::Sent };
+        let Some((clip, mark)) = self.queue.front() else { return Tick::Sent };
         let frame = Outbound::Audio { clip: Arc::clone(clip), offset: self.offset };
         match out.try_send(frame) {
             Ok(()) => {}
@@ -111,7 +115,11 @@ impl Player {
         }
         self.offset += FRAME_SAMPLES;
         if self.offset >= clip.samples.len() {
-            let _ = out.try_send(Outbound::Mark(name.clone()));
+            if let Some(name) = mark
+                && out.try_send(Outbound::Mark(name.clone())).is_err()
+            {
+                tracing::warn!(mark = %name, "outgoing queue full or closed, mark dropped");
+            }
             self.queue.pop_front();
             self.offset = 0;
         }
@@ -297,19 +305,23 @@ impl Call {
         }
     }
 
+    /// Queues a prompt sentence by sentence: sentences without values come from the
+    /// cache, so only the sentences that carry a name or number are synthesised now.
     async fn say(&mut self, say: &Say) {
-        let prompts = &self.app.prompts;
-        let text = match prompts.render(&say.id, &say.args) {
-            Ok(t) => t,
+        let sentences = match self.app.prompts.render_sentences(&say.id, &say.args) {
+            Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "prompt cannot be rendered");
                 return;
             }
         };
-        let audio = if prompts.is_static(&say.id) { self.app.audio.cached(&text).await } else { self.app.audio.dynamic(&text).await };
-        match audio {
-            Ok(clip) => self.player.enqueue(clip, &say.id),
-            Err(e) => tracing::error!(error = %e, prompt = %say.id, "speech synthesis failed"),
+        let last = sentences.len().saturating_sub(1);
+        for (i, (text, is_static)) in sentences.iter().enumerate() {
+            let audio = if *is_static { self.app.audio.cached(text).await } else { self.app.audio.dynamic(text).await };
+            match audio {
+                Ok(clip) => self.player.enqueue(clip, (i == last).then_some(say.id.as_str())),
+                Err(e) => tracing::error!(error = %e, prompt = %say.id, "speech synthesis failed"),
+            }
         }
     }
 }
