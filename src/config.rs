@@ -2,12 +2,11 @@
 //!
 //! Every setting has a default that works for a local demo. An environment variable
 //! `HOTLINE_<SECTION>_<KEY>` overrides `key` in `[section]` (for example
-//! `HOTLINE_DATABASE_URL`, `HOTLINE_SERVER_LISTEN`, `HOTLINE_TWILIO_AUTH_TOKEN`). Relative
+//! `HOTLINE_DATABASE_URL`, `HOTLINE_SERVER_LISTEN`). Relative
 //! paths are resolved against the directory of the config file (or the working directory
 //! when there is none). [`Config::load`] validates everything a running service depends on
 //! and says precisely what is wrong.
 
-use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -66,15 +65,13 @@ pub struct SpeechConfig {
 
 impl Default for SpeechConfig {
     fn default() -> Self {
-        SpeechConfig { language: "de".into(), prompts_dir: "prompts".into(), voices: "voices/voices.toml".into(), whisper_model: PathBuf::new() }
+        SpeechConfig {
+            language: "de".into(),
+            prompts_dir: "prompts".into(),
+            voices: "voices/voices.toml".into(),
+            whisper_model: PathBuf::new(),
+        }
     }
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct TwilioConfig {
-    /// Auth token of the provider account (signs webhooks). Never logged.
-    pub auth_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,12 +101,11 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub speech: SpeechConfig,
-    pub twilio: TwilioConfig,
     pub dialog: DialogConfig,
 }
 
 const ENV_PREFIX: &str = "HOTLINE_";
-const SECTIONS: [&str; 5] = ["server", "database", "speech", "twilio", "dialog"];
+const SECTIONS: [&str; 4] = ["server", "database", "speech", "dialog"];
 
 impl Config {
     /// Reads `path` (if given; a missing file is an error), applies environment overrides,
@@ -129,15 +125,14 @@ impl Config {
 
     /// The pure part of [`Config::load`], for tests.
     pub fn from_parts(text: &str, name: &str, env: &[(String, String)], base: &Path) -> Result<Config, ConfigError> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse { path: name.to_string(), message: e.to_string() })?;
+        let mut table: toml::Table =
+            text.parse().map_err(|e: toml::de::Error| ConfigError::Parse { path: name.to_string(), message: e.to_string() })?;
         for (var, value) in env {
             apply_env(&mut table, var, value)?;
         }
         // serde_path_to_error names the offending setting ("dialog.no_input_timeout_secs").
-        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
-            path: name.to_string(),
-            message: format!("{}: {}", e.path(), e.inner().message()),
-        })?;
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::Parse { path: name.to_string(), message: format!("{}: {}", e.path(), e.inner().message()) })?;
         config.resolve_paths(base);
         config.validate()?;
         Ok(config)
@@ -172,14 +167,15 @@ impl Config {
         }
         let db = &self.database.url;
         if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-            return Err(ConfigError::Invalid(format!(
-                "database.url must start with sqlite: or postgres:// (got {:?})",
-                redact_url(db)
-            )));
+            return Err(ConfigError::Invalid(format!("database.url must start with sqlite: or postgres:// (got {:?})", redact_url(db))));
         }
         let dir = self.speech.prompts_dir.join(&self.speech.language);
         if !dir.is_dir() {
-            return Err(ConfigError::Invalid(format!("prompt folder {} for language {:?} does not exist", dir.display(), self.speech.language)));
+            return Err(ConfigError::Invalid(format!(
+                "prompt folder {} for language {:?} does not exist",
+                dir.display(),
+                self.speech.language
+            )));
         }
         if !self.speech.voices.is_file() {
             return Err(ConfigError::Invalid(format!("voice configuration {} does not exist", self.speech.voices.display())));
@@ -289,11 +285,5 @@ mod tests {
         assert!(e.contains("no_input_timeout_secs"), "{e}");
         let e = load("[speech]\nlanguage = \"tlh\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("prompt folder"), "{e}");
-    }
-
-    #[test]
-    fn secrets_do_not_appear_in_debug_output() {
-        let c = load("[twilio]\nauth_token = \"topsecret\"\n", &[]).unwrap();
-        assert!(!format!("{c:?}").contains("topsecret"));
     }
 }

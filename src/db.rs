@@ -51,8 +51,10 @@ impl Db {
                     if backend == Backend::Sqlite {
                         // WAL lets readers (staff pages) run while a call writes; waiting on a
                         // busy lock beats failing a caller's request.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
                     }
                     Ok(())
                 })

@@ -59,7 +59,12 @@ async fn call_row(db: &seniorentelefon::db::Db, call_sid: &str) -> (String, Stri
         .fetch_one(db.pool())
         .await
         .unwrap();
-    (r.get("id"), r.get("path"), r.get::<Option<String>, _>("outcome").unwrap_or_default(), r.get::<Option<String>, _>("ended_at").is_some())
+    (
+        r.get("id"),
+        r.get("path"),
+        r.get::<Option<String>, _>("outcome").unwrap_or_default(),
+        r.get::<Option<String>, _>("ended_at").is_some(),
+    )
 }
 
 async fn assert_callback_ticket(db: &seniorentelefon::db::Db, call_sid: &str) {
@@ -132,7 +137,8 @@ async fn keypad_callback_with_barge_in_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_up_mid_flow_stores_nothing_but_the_call() {
     let app = spawn_app(Backend::Sqlite).await;
-    let report = dial(&CallOptions::new(&app.base, ERIKA, parse_script("pause:1000 bargein:3 pause:800 hangup").unwrap()), None).await.unwrap();
+    let report =
+        dial(&CallOptions::new(&app.base, ERIKA, parse_script("pause:1000 bargein:3 pause:800 hangup").unwrap()), None).await.unwrap();
     assert!(!report.hung_up_by_hotline);
     // The server notices the hang-up asynchronously.
     let mut outcome = String::new();

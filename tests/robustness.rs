@@ -113,10 +113,8 @@ async fn garbage_during_a_call_ends_only_that_call() {
     let (closed, ()) = tokio::join!(garbage, a_good_call_still_works(&app.base));
     assert_eq!(closed.0, CloseCode::Policy, "{closed:?}");
     // The broken call is recorded as ended.
-    let outcome: Option<String> = sqlx::query_scalar("SELECT outcome FROM calls WHERE provider_call_id = 'CAbad'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let outcome: Option<String> =
+        sqlx::query_scalar("SELECT outcome FROM calls WHERE provider_call_id = 'CAbad'").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(outcome.as_deref(), Some("caller_hung_up"));
     app.stop().await;
 }
@@ -158,10 +156,7 @@ fn hotline(args: &[&str], config: &str) -> (bool, String) {
 #[test]
 fn broken_configuration_is_explained_without_a_panic() {
     let root = common::root();
-    let paths = format!(
-        "[speech]\nprompts_dir = \"{0}/prompts\"\nvoices = \"{0}/voices/voices.toml\"\n",
-        root.display()
-    );
+    let paths = format!("[speech]\nprompts_dir = \"{0}/prompts\"\nvoices = \"{0}/voices/voices.toml\"\n", root.display());
     for (config, expected) in [
         (format!("{paths}[server]\npublic_url = \"ftp://hotline\"\n"), "public_url"),
         (format!("{paths}whisper_model = \"/nowhere/ggml-base.bin\"\n"), "/nowhere/ggml-base.bin"),

@@ -31,7 +31,8 @@ fn words(text: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn german_speech_survives_the_phone_line_and_is_transcribed() {
     let tts = Tts::start(voices().voice("de").unwrap(), 1).unwrap();
-    let stt = std::sync::Arc::new(Stt::load(&root().join("voices/whisper/ggml-base.bin"), 2).expect("whisper model (run scripts/setup.sh)"));
+    let stt =
+        std::sync::Arc::new(Stt::load(&root().join("voices/whisper/ggml-base.bin"), 2).expect("whisper model (run scripts/setup.sh)"));
     // Answers a caller might give, with the hint the dialog gives at that step (the
     // words it expects; none for free speech). Pico's "Rückruf" is still misheard on the
     // narrow band ("Reprise"): making such words robust is the speech pipeline's job.

@@ -13,7 +13,10 @@ pub enum Event {
     /// One key (0-9, * or #).
     Key(char),
     /// Recognised speech (from the speech pipeline, where it runs).
-    Speech { text: String, confidence: f32 },
+    Speech {
+        text: String,
+        confidence: f32,
+    },
     /// The caller said nothing for the whole listening time.
     Silence,
     /// Outcome of the last [`Action::Store`].
@@ -416,10 +419,7 @@ impl Dialog {
         match result {
             Ok(stored) => {
                 self.path.push("stored".into());
-                out.push(Action::Say(Say::with(
-                    "request_received",
-                    &[("office", stored.office_name), ("number", self.spoken_number())],
-                )));
+                out.push(Action::Say(Say::with("request_received", &[("office", stored.office_name), ("number", self.spoken_number())])));
                 out.push(Action::Say(Say::new("goodbye")));
                 self.outcome = Some("ticket_created");
             }
@@ -597,10 +597,7 @@ mod tests {
         let mut d = Dialog::new(prompts(), erika());
         d.handle(Event::CallStarted);
         assert_eq!(said(&d.handle(Event::Speech { text: "Blumenkohl".into(), confidence: 0.9 })), ["not_understood", "main_menu"]);
-        assert_eq!(
-            said(&d.handle(Event::Speech { text: "Hm?".into(), confidence: 0.9 })),
-            ["not_understood", "use_keypad", "main_menu"]
-        );
+        assert_eq!(said(&d.handle(Event::Speech { text: "Hm?".into(), confidence: 0.9 })), ["not_understood", "use_keypad", "main_menu"]);
         assert_eq!(said(&d.handle(Event::Speech { text: "Einen Rückruf bitte".into(), confidence: 0.9 })), ["callback_topic_menu"]);
     }
 

@@ -43,12 +43,8 @@ impl Menu {
     /// The option whose words occur in `text` (whole words, case-insensitive); `None`
     /// when no option or more than one matches (a guess would be worse than asking).
     pub fn option_for_speech(&self, text: &str) -> Option<&MenuOption> {
-        let spoken: BTreeSet<String> = text
-            .to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect();
+        let spoken: BTreeSet<String> =
+            text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
         let mut hits = self.options.iter().filter(|o| o.words.iter().any(|w| spoken.contains(w.as_str())));
         let first = hits.next()?;
         if hits.next().is_some() { None } else { Some(first) }
@@ -246,10 +242,7 @@ mod tests {
         let p = german();
         let args = vec![("name".to_string(), "Erika Mustermann".to_string())];
         assert!(p.render("greeting_known", &args).unwrap().contains("Erika Mustermann"));
-        assert_eq!(
-            p.render("greeting_known", &[]),
-            Err(PromptError::MissingValue { id: "greeting_known".into(), name: "name".into() })
-        );
+        assert_eq!(p.render("greeting_known", &[]), Err(PromptError::MissingValue { id: "greeting_known".into(), name: "name".into() }));
         assert!(p.is_static("main_menu"));
         assert!(!p.is_static("confirm_number"));
         let parts = p.render_sentences("confirm_number", &[("number".into(), "eins zwo. drei".into())]).unwrap();

@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn rubbish_and_anonymous_caller_ids_are_not_numbers() {
-        for input in ["", "anonymous", "Restricted", "123", "0231555", "+49231555", "+0123456789", "0231 12x4567", "+1234567890123456", "12+34"] {
+        for input in
+            ["", "anonymous", "Restricted", "123", "0231555", "+49231555", "+0123456789", "0231 12x4567", "+1234567890123456", "12+34"]
+        {
             assert!(PhoneNumber::parse(input).is_err(), "{input}");
         }
         assert_eq!(PhoneNumber::from_caller_id("anonymous"), None);

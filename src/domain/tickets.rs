@@ -93,9 +93,9 @@ async fn route(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<Offi
     {
         return Ok(o);
     }
-    directory::fallback_office(db, default_office)
-        .await?
-        .ok_or_else(|| DbError::Query(sqlx::Error::Protocol("no office is configured: import offices first (hotline import directory FILE)".into())))
+    directory::fallback_office(db, default_office).await?.ok_or_else(|| {
+        DbError::Query(sqlx::Error::Protocol("no office is configured: import offices first (hotline import directory FILE)".into()))
+    })
 }
 
 /// A ticket as the staff queue shows it.

@@ -80,9 +80,10 @@ impl VoicesConfig {
     }
 
     pub fn voice(&self, language: &str) -> Result<&VoiceSpec, TtsError> {
-        self.languages
-            .get(language)
-            .ok_or_else(|| TtsError::Config { path: "voices.toml".into(), message: format!("no voice configured for language {language:?}") })
+        self.languages.get(language).ok_or_else(|| TtsError::Config {
+            path: "voices.toml".into(),
+            message: format!("no voice configured for language {language:?}"),
+        })
     }
 }
 

@@ -18,10 +18,8 @@ impl PiperVoice {
         }
         ort::init_from(onnxruntime).map_err(|e| TtsError::Load(format!("onnxruntime {}: {e}", onnxruntime.display())))?.commit();
         let piper = piper_rs::Piper::new(model, config).map_err(|e| TtsError::Load(e.to_string()))?;
-        let defaults: serde_json::Value = std::fs::read_to_string(config)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+        let defaults: serde_json::Value =
+            std::fs::read_to_string(config).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
         let base = defaults["inference"]["length_scale"].as_f64().unwrap_or(1.0) as f32;
         // A longer length scale is slower speech: rate 80 % -> 1.25 x length.
         Ok(PiperVoice { piper, length_scale: base * 100.0 / rate.clamp(20, 500) as f32, speaker })

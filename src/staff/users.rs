@@ -48,8 +48,8 @@ pub async fn add(db: &Db, user: &NewUser<'_>) -> Result<String, UserError> {
     if !ROLES.contains(&user.role) {
         return Err(UserError::Role(user.role.to_string()));
     }
-    let name_ok = (3..=64).contains(&user.username.len())
-        && user.username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let name_ok =
+        (3..=64).contains(&user.username.len()) && user.username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if !name_ok {
         return Err(UserError::Username);
     }
@@ -64,8 +64,11 @@ pub async fn add(db: &Db, user: &NewUser<'_>) -> Result<String, UserError> {
     {
         return Err(UserError::UnknownOffice(office.to_string()));
     }
-    let exists: Option<String> =
-        sqlx::query_scalar("SELECT id FROM staff_users WHERE username = $1").bind(user.username).fetch_optional(db.pool()).await.map_err(DbError::from)?;
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM staff_users WHERE username = $1")
+        .bind(user.username)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(DbError::from)?;
     if exists.is_some() {
         return Err(UserError::Exists(user.username.to_string()));
     }

@@ -43,7 +43,8 @@ pub async fn voice(State(app): State<AppState>, Form(form): Form<HashMap<String,
     let to = form.get("To").map(String::as_str).unwrap_or("");
     tracing::info!(call_sid, "incoming call");
     let base = app.config.server.public_url.trim_end_matches('/');
-    let ws_base = if let Some(rest) = base.strip_prefix("https://") { format!("wss://{rest}") } else { base.replacen("http://", "ws://", 1) };
+    let ws_base =
+        if let Some(rest) = base.strip_prefix("https://") { format!("wss://{rest}") } else { base.replacen("http://", "ws://", 1) };
     let param = |name: &str, value: &str| format!("<Parameter name=\"{}\" value=\"{}\"/>", xml_escape(name), xml_escape(value));
     twiml(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect action=\"{}\"><Stream url=\"{}\">{}{}{}</Stream></Connect></Response>",

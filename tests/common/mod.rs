@@ -49,9 +49,8 @@ pub async fn fresh_database(backend: Backend, dir: &Path) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
         Backend::Postgres => {
-            let admin = std::env::var("HOTLINE_TEST_POSTGRES_URL").expect(
-                "HOTLINE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or scripts/postgres.sh and export the URL it prints",
-            );
+            let admin = std::env::var("HOTLINE_TEST_POSTGRES_URL")
+                .expect("HOTLINE_TEST_POSTGRES_URL is not set: run scripts/test.sh, or scripts/postgres.sh and export the URL it prints");
             let name = format!("hotline_test_{}", uuid::Uuid::new_v4().simple());
             let db = Db::connect(&admin).await.expect("connect to the test PostgreSQL");
             // The name is ours (hex digits only), so building the statement is safe.
