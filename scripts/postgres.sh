@@ -20,4 +20,8 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -p $port -qtAc \"SELECT 1 FROM pg_roles WHERE rolname = 'hotline'\"" | grep -q 1 ||
     su postgres -c "psql -p $port -qc \"CREATE ROLE hotline LOGIN PASSWORD 'hotline' CREATEDB\"" >&2
+# Each test creates its own database; clear out those of earlier runs.
+for db in $(su postgres -c "psql -p $port -qtAc \"SELECT datname FROM pg_database WHERE datname LIKE 'hotline_test_%'\""); do
+    su postgres -c "psql -p $port -qc 'DROP DATABASE IF EXISTS $db'" >&2
+done
 echo "postgres://hotline:hotline@127.0.0.1:$port/postgres"
