@@ -6,6 +6,7 @@
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm, g711, wav};
 use crate::dialog::Prompts;
+use crate::telephony::signature;
 use anyhow::{Context, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// One thing the caller does.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +74,8 @@ pub struct CallOptions {
     pub think: Duration,
     /// Upper bound for the whole call.
     pub max_duration: Duration,
+    /// Sign requests like the provider does (`X-Twilio-Signature`) with this auth token.
+    pub auth_token: Option<String>,
 }
 
 impl CallOptions {
@@ -84,6 +88,24 @@ impl CallOptions {
             quiet: Duration::from_millis(700),
             think: Duration::from_millis(300),
             max_duration: Duration::from_secs(180),
+            auth_token: None,
+        }
+    }
+
+    pub fn signed_with(mut self, auth_token: &str) -> CallOptions {
+        self.auth_token = Some(auth_token.to_string());
+        self
+    }
+
+    /// A form POST as the provider sends it, signed when there is a token.
+    fn post(&self, http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let request = http.post(url).form(form);
+        match &self.auth_token {
+            Some(token) => {
+                let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                request.header(signature::HEADER, signature::sign(token, url, &params))
+            }
+            None => request,
         }
     }
 }
@@ -192,9 +214,8 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
         ("Direction", "inbound"),
         ("ApiVersion", "2010-04-01"),
     ];
-    let response = http
-        .post(format!("{}/twilio/voice", options.server))
-        .form(&form)
+    let response = options
+        .post(&http, &format!("{}/twilio/voice", options.server), &form)
         .send()
         .await
         .with_context(|| format!("cannot reach the hotline at {}", options.server))?;
@@ -204,9 +225,12 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
         bail!("voice webhook answered {status}: {body}");
     }
     let twiml = parse_twiml(&body)?;
-    let (ws, _) = tokio_tungstenite::connect_async(twiml.stream_url.as_str())
-        .await
-        .with_context(|| format!("cannot open media stream {}", twiml.stream_url))?;
+    let mut upgrade = twiml.stream_url.as_str().into_client_request().context("bad stream URL in TwiML")?;
+    if let Some(token) = &options.auth_token {
+        upgrade.headers_mut().insert(signature::HEADER, signature::sign(token, &twiml.stream_url, &[]).parse()?);
+    }
+    let (ws, _) =
+        tokio_tungstenite::connect_async(upgrade).await.with_context(|| format!("cannot open media stream {}", twiml.stream_url))?;
     let (mut ws_tx, mut ws_rx) = ws.split();
     let stream_sid = format!("MZ{}", uuid::Uuid::new_v4().simple());
     let custom: serde_json::Map<String, serde_json::Value> =
@@ -352,7 +376,7 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
     let mut after_stream_twiml = None;
     if hung_up_by_hotline && let Some(action) = &twiml.action {
         // The provider asks what comes after the stream; the hotline decides (hang up, transfer).
-        let answer = http.post(action).form(&[("CallSid", call_sid.as_str()), ("CallStatus", "in-progress")]).send().await?;
+        let answer = options.post(&http, action, &[("CallSid", call_sid.as_str()), ("CallStatus", "in-progress")]).send().await?;
         after_stream_twiml = Some(answer.text().await?);
     }
     Ok(sim.finish(call_sid, hung_up_by_hotline, after_stream_twiml))

@@ -7,6 +7,7 @@
 //! when there is none). [`Config::load`] validates everything a running service depends on
 //! and says precisely what is wrong.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,16 @@ impl Default for SpeechConfig {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TwilioConfig {
+    /// Auth token of the provider account: webhooks and the media-stream upgrade are
+    /// signed with it (`X-Twilio-Signature`). Never logged.
+    pub auth_token: Option<SecretString>,
+    /// Accept unsigned requests. For local development only.
+    pub skip_signature_check: bool,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DialogConfig {
@@ -101,11 +112,12 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub speech: SpeechConfig,
+    pub twilio: TwilioConfig,
     pub dialog: DialogConfig,
 }
 
 const ENV_PREFIX: &str = "HOTLINE_";
-const SECTIONS: [&str; 4] = ["server", "database", "speech", "dialog"];
+const SECTIONS: [&str; 5] = ["server", "database", "speech", "twilio", "dialog"];
 
 impl Config {
     /// Reads `path` (if given; a missing file is an error), applies environment overrides,
@@ -187,6 +199,11 @@ impl Config {
                 model.display()
             )));
         }
+        if self.twilio.auth_token.is_none() && !self.twilio.skip_signature_check {
+            return Err(ConfigError::Invalid(
+                "twilio.auth_token is not set: webhooks could not be authenticated (set it, or twilio.skip_signature_check = true for local development only)".into(),
+            ));
+        }
         if self.dialog.no_input_timeout_secs == 0 || self.dialog.no_input_timeout_secs > 60 {
             return Err(ConfigError::Invalid("dialog.no_input_timeout_secs must be between 1 and 60".into()));
         }
@@ -244,7 +261,10 @@ mod tests {
     }
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if !text.contains("[twilio]") && !env.iter().any(|(k, _)| k.starts_with("HOTLINE_TWILIO")) {
+            env.insert(0, ("HOTLINE_TWILIO_AUTH_TOKEN".into(), "test-token".into()));
+        }
         Config::from_parts(text, "test.toml", &env, &project_root())
     }
 
@@ -285,5 +305,14 @@ mod tests {
         assert!(e.contains("no_input_timeout_secs"), "{e}");
         let e = load("[speech]\nlanguage = \"tlh\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("prompt folder"), "{e}");
+        let e = load("[twilio]\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("twilio.auth_token") && e.contains("skip_signature_check"), "{e}");
+        assert!(load("[twilio]\nskip_signature_check = true\n", &[]).is_ok());
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let c = load("[twilio]\nauth_token = \"topsecret\"\n", &[]).unwrap();
+        assert!(!format!("{c:?}").contains("topsecret"));
     }
 }

@@ -72,6 +72,9 @@ struct CallArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 180)]
     max_secs: u64,
+    /// Sign requests like the provider (for a hotline that checks signatures).
+    #[arg(long, env = "HOTLINE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -211,6 +214,7 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     let prompts = Prompts::load(&args.prompts).ok();
     let mut options = CallOptions::new(&args.server, &args.from, steps);
     options.max_duration = Duration::from_secs(args.max_secs);
+    options.auth_token = args.auth_token;
     let report = caller::dial(&options, prompts.as_ref()).await?;
     for line in &report.lines {
         println!("[{:7.2} s] {:8} {}", line.at.as_secs_f32(), line.who, line.text);

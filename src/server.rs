@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/twilio/voice", post(twilio::voice))
         .route("/twilio/after-stream", post(twilio::after_stream))
+        .route("/twilio/status", post(twilio::status))
         .route("/twilio/media", get(twilio_stream::media))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())

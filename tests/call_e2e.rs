@@ -6,7 +6,7 @@ mod common;
 
 use common::{Backend, prompts, root, spawn_app};
 use seniorentelefon::audio::Pcm;
-use seniorentelefon::caller::{CallOptions, dial, parse_script};
+use seniorentelefon::caller::dial;
 use seniorentelefon::speech::stt::Stt;
 use sqlx::Row;
 use std::time::Duration;
@@ -102,7 +102,7 @@ async fn keypad_callback_request_creates_a_ticket_postgres() {
 async fn keypad_callback_request_creates_a_ticket(backend: Backend) {
     let app = spawn_app(backend).await;
     let prompts = prompts();
-    let report = dial(&CallOptions::new(&app.base, ERIKA, parse_script("3,1,1").unwrap()), Some(&prompts)).await.unwrap();
+    let report = dial(&app.caller(ERIKA, "3,1,1"), Some(&prompts)).await.unwrap();
     for line in &report.lines {
         eprintln!("[{:6.2}] {} {}", line.at.as_secs_f32(), line.who, line.text);
     }
@@ -133,8 +133,8 @@ async fn keypad_callback_request_creates_a_ticket(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keypad_callback_with_barge_in() {
     let app = spawn_app(Backend::Sqlite).await;
-    let script = parse_script("pause:1500 bargein:3 pause:1500 bargein:1 pause:1500 bargein:1").unwrap();
-    let report = dial(&CallOptions::new(&app.base, ERIKA, script), Some(&prompts())).await.unwrap();
+    let report =
+        dial(&app.caller(ERIKA, "pause:1500 bargein:3 pause:1500 bargein:1 pause:1500 bargein:1"), Some(&prompts())).await.unwrap();
     let clears = report.lines.iter().filter(|l| l.text.contains("barge-in")).count();
     assert_eq!(clears, 3, "every key over a prompt stops it: {:#?}", report.lines);
     let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).collect();
@@ -147,8 +147,7 @@ async fn keypad_callback_with_barge_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_up_mid_flow_stores_nothing_but_the_call() {
     let app = spawn_app(Backend::Sqlite).await;
-    let report =
-        dial(&CallOptions::new(&app.base, ERIKA, parse_script("pause:1000 bargein:3 pause:800 hangup").unwrap()), None).await.unwrap();
+    let report = dial(&app.caller(ERIKA, "pause:1000 bargein:3 pause:800 hangup"), None).await.unwrap();
     assert!(!report.hung_up_by_hotline);
     let (_, _, outcome) = ended_call(&app.db, &report.call_sid).await;
     assert_eq!(outcome, "caller_hung_up");
@@ -160,7 +159,7 @@ async fn hang_up_mid_flow_stores_nothing_but_the_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_caller_is_never_left_in_silence() {
     let app = spawn_app_fast_timeout().await;
-    let report = dial(&CallOptions::new(&app.base, ERIKA, parse_script("pause:1000 bargein:*").unwrap()), None).await.unwrap();
+    let report = dial(&app.caller(ERIKA, "pause:1000 bargein:*"), None).await.unwrap();
     let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).collect();
     assert_eq!(heard, ["main_menu", "no_input", "main_menu", "no_input_again", "main_menu", "goodbye_no_input"]);
     assert!(report.hung_up_by_hotline);

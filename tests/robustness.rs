@@ -4,19 +4,33 @@
 
 mod common;
 
-use common::{Backend, spawn_app};
+use common::{AUTH_TOKEN, Backend, spawn_app};
 use futures_util::{SinkExt, StreamExt};
 use seniorentelefon::caller::{CallOptions, dial, parse_script};
+use seniorentelefon::telephony::signature;
 use std::process::Command;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+fn media_url(base: &str) -> String {
+    format!("{}/twilio/media", base.replacen("http://", "ws://", 1))
+}
+
+/// A media-stream socket opened like the provider opens it (signed upgrade).
 async fn media_socket(base: &str) -> Ws {
-    let url = format!("{}/twilio/media", base.replacen("http://", "ws://", 1));
-    tokio_tungstenite::connect_async(url).await.unwrap().0
+    let url = media_url(base);
+    let mut request = url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(signature::HEADER, signature::sign(AUTH_TOKEN, &url, &[]).parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+fn signed_form(url: &str, form: &[(&str, &str)]) -> (String, String) {
+    let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    (signature::HEADER.to_string(), signature::sign(AUTH_TOKEN, url, &params))
 }
 
 fn start_message(encoding: &str) -> String {
@@ -40,7 +54,8 @@ async fn closed_with(ws: &mut Ws) -> (CloseCode, String) {
 }
 
 async fn a_good_call_still_works(base: &str) {
-    let report = dial(&CallOptions::new(base, "+4923155512345", parse_script("pause:2500 hangup").unwrap()), None).await.unwrap();
+    let options = CallOptions::new(base, "+4923155512345", parse_script("pause:2500 hangup").unwrap()).signed_with(AUTH_TOKEN);
+    let report = dial(&options, None).await.unwrap();
     let frames = report.received.samples.iter().filter(|&&s| s != 0).count();
     assert!(frames > 8000, "the good caller heard the greeting ({frames} non-zero samples)");
 }
@@ -50,7 +65,9 @@ async fn malformed_webhooks_get_clear_http_errors() {
     let app = spawn_app(Backend::Sqlite).await;
     let http = reqwest::Client::new();
     let url = format!("{}/twilio/voice", app.base);
-    let r = http.post(&url).form(&[("From", "+4923155512345")]).send().await.unwrap();
+    let form = [("From", "+4923155512345")];
+    let (h, sig) = signed_form(&url, &form);
+    let r = http.post(&url).header(h, sig).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("CallSid"));
     let r = http.post(&url).header("content-type", "application/json").body("{\"CallSid\":\"CA1\"}").send().await.unwrap();
@@ -60,7 +77,9 @@ async fn malformed_webhooks_get_clear_http_errors() {
     let r = http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 405);
     // Caller ID that is not a number is treated as unknown, not as an error.
-    let r = http.post(&url).form(&[("CallSid", "CA2"), ("From", "anonymous")]).send().await.unwrap();
+    let form = [("CallSid", "CA2"), ("From", "anonymous")];
+    let (h, sig) = signed_form(&url, &form);
+    let r = http.post(&url).header(h, sig).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("<Stream url="));
     a_good_call_still_works(&app.base).await;
@@ -148,6 +167,8 @@ fn hotline(args: &[&str], config: &str) -> (bool, String) {
         .args(args)
         .current_dir(common::root())
         .env_remove("HOTLINE_DATABASE_URL")
+        // These configurations are broken elsewhere; signatures are not what is tested.
+        .env("HOTLINE_TWILIO_SKIP_SIGNATURE_CHECK", "true")
         .output()
         .unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
@@ -176,4 +197,56 @@ fn broken_configuration_is_explained_without_a_panic() {
     let out = Command::new(env!("CARGO_BIN_EXE_hotline")).args(["--config", "/nonexistent/hotline.toml", "migrate"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file /nonexistent/hotline.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_or_forged_requests_are_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/twilio/voice", app.base);
+    let form = [("CallSid", "CA9"), ("From", "+4923155512345")];
+    let r = http.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403, "no signature");
+    let (h, sig) = signed_form(&url, &[("CallSid", "CA9"), ("From", "+4923155599999")]);
+    let r = http.post(&url).header(h, sig).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403, "signature over other parameters");
+    let (h, sig) = signed_form(&format!("{url}?x=1"), &form);
+    let r = http.post(&url).header(h, sig).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403, "signature over another URL");
+    let (h, sig) = signed_form(&url, &form);
+    let r = http.post(&url).header(h, sig).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // The media stream upgrade is signed too.
+    let err = tokio_tungstenite::connect_async(media_url(&app.base)).await.expect_err("unsigned upgrade");
+    assert!(err.to_string().contains("403"), "{err}");
+    let mut request = media_url(&app.base).into_client_request().unwrap();
+    request.headers_mut().insert(signature::HEADER, "AAAA".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_err(), "forged upgrade");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_callbacks_are_recorded_on_the_call_row() {
+    let app = spawn_app(Backend::Sqlite).await;
+    // A call that went through the hotline, then its final status.
+    let report = dial(&app.caller("+4923155512345", "pause:1500 hangup"), None).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/twilio/status", app.base);
+    let form = [("CallSid", report.call_sid.as_str()), ("CallStatus", "completed"), ("CallDuration", "3")];
+    let (h, sig) = signed_form(&url, &form);
+    assert_eq!(http.post(&url).header(h, sig).form(&form).send().await.unwrap().status(), 204);
+    // A call that never reached the media stream.
+    let form = [("CallSid", "CAbusy"), ("CallStatus", "busy"), ("From", "+4923155598765")];
+    let (h, sig) = signed_form(&url, &form);
+    assert_eq!(http.post(&url).header(h, sig).form(&form).send().await.unwrap().status(), 204);
+    let rows: Vec<(String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT provider_call_id, provider_status, duration_secs FROM calls ORDER BY started_at")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(rows, vec![(report.call_sid.clone(), Some("completed".into()), Some(3)), ("CAbusy".into(), Some("busy".into()), None)]);
+    let form = [("CallSid", "CAx")];
+    let (h, sig) = signed_form(&url, &form);
+    assert_eq!(http.post(&url).header(h, sig).form(&form).send().await.unwrap().status(), 400, "status is required");
+    app.stop().await;
 }

@@ -40,3 +40,40 @@ pub async fn finish(db: &Db, id: &str, path: &str, outcome: &str) -> Result<(), 
         .await?;
     Ok(())
 }
+
+/// Records the provider's final status of a call. A call that never reached us (busy,
+/// no answer) gets a row of its own, so reports see every call.
+pub async fn record_provider_status(
+    db: &Db,
+    transport: &str,
+    provider_call_id: &str,
+    status: &str,
+    duration_secs: Option<i64>,
+    caller: Option<&PhoneNumber>,
+) -> Result<(), DbError> {
+    let updated = sqlx::query("UPDATE calls SET provider_status = $1, duration_secs = $2 WHERE transport = $3 AND provider_call_id = $4")
+        .bind(status)
+        .bind(duration_secs)
+        .bind(transport)
+        .bind(provider_call_id)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        let ts = now();
+        sqlx::query(
+            "INSERT INTO calls (id, transport, provider_call_id, caller, started_at, ended_at, outcome, provider_status, duration_secs)
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $6, $7)",
+        )
+        .bind(new_id())
+        .bind(transport)
+        .bind(provider_call_id)
+        .bind(caller.map(PhoneNumber::as_str))
+        .bind(ts)
+        .bind(status)
+        .bind(duration_secs)
+        .execute(db.pool())
+        .await?;
+    }
+    Ok(())
+}

@@ -3,5 +3,6 @@
 //! [`call::run_call`]; nothing past this module knows which transport carried a call.
 
 pub mod call;
+pub mod signature;
 pub mod twilio;
 pub mod twilio_stream;

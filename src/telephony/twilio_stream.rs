@@ -8,12 +8,13 @@
 //! tolerated up to a limit, then the socket is closed with a policy-violation code.
 
 use super::call::{CallIo, CallMeta, Inbound, Outbound, frame_of, run_call};
-use super::twilio::{PARAM_CALL_SID, PARAM_CALLED, PARAM_CALLER};
+use super::twilio::{PARAM_CALL_SID, PARAM_CALLED, PARAM_CALLER, authenticate};
 use crate::audio::g711;
 use crate::domain::PhoneNumber;
 use crate::server::AppState;
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{OriginalUri, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -103,8 +104,11 @@ type Sink = SplitSink<WebSocket, Message>;
 type Source = SplitStream<WebSocket>;
 type CloseReason = Arc<Mutex<Option<(u16, String)>>>;
 
-/// `GET /twilio/media`: upgrade to the media-stream WebSocket.
-pub async fn media(ws: WebSocketUpgrade, State(app): State<AppState>) -> Response {
+/// `GET /twilio/media`: upgrade to the media-stream WebSocket (signed over its wss:// URL).
+pub async fn media(ws: WebSocketUpgrade, State(app): State<AppState>, headers: HeaderMap, uri: OriginalUri) -> Response {
+    if let Err(denied) = authenticate(&app, &headers, &uri, &[], true) {
+        return denied;
+    }
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
         .on_failed_upgrade(|e| tracing::warn!(error = %e, "media stream upgrade failed"))

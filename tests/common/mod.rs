@@ -3,6 +3,7 @@
 //! voice, and the demo directory imported.
 #![allow(dead_code)] // each test binary uses a part of this
 
+use seniorentelefon::caller::{CallOptions, parse_script};
 use seniorentelefon::config::Config;
 use seniorentelefon::db::Db;
 use seniorentelefon::dialog::Prompts;
@@ -16,6 +17,9 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
+
+/// The provider auth token of every test server: requests must be signed with it.
+pub const AUTH_TOKEN: &str = "test-auth-token";
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -35,6 +39,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A caller that dials this server like the provider, with signed requests.
+    pub fn caller(&self, from: &str, script: &str) -> CallOptions {
+        CallOptions::new(&self.base, from, parse_script(script).unwrap()).signed_with(AUTH_TOKEN)
+    }
+
     /// Stops the server and waits until it has finished.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -77,6 +86,7 @@ pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> Test
         ("HOTLINE_SERVER_PUBLIC_URL".to_string(), format!("http://{addr}")),
         ("HOTLINE_SERVER_DATA_DIR".to_string(), dir.path().display().to_string()),
         ("HOTLINE_DATABASE_URL".to_string(), fresh_database(backend, dir.path()).await),
+        ("HOTLINE_TWILIO_AUTH_TOKEN".to_string(), AUTH_TOKEN.to_string()),
     ];
     env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_parts("", "test", &env, &root()).unwrap();
