@@ -5,7 +5,7 @@ use super::signature;
 use crate::domain::{PhoneNumber, calls};
 use crate::server::AppState;
 use axum::Form;
-use axum::extract::{OriginalUri, State};
+use axum::extract::{FromRequest, OriginalUri, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -68,15 +68,28 @@ pub fn authenticate(
     }
 }
 
+/// A form POST from the provider whose signature has been checked. Rejections are
+/// responses: 403 for a bad signature, 4xx from the form parser for a malformed body.
+pub struct SignedForm(pub Vec<(String, String)>);
+
+impl FromRequest<AppState> for SignedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let uri = OriginalUri(request.extensions().get::<OriginalUri>().map(|u| u.0.clone()).unwrap_or_else(|| request.uri().clone()));
+        let Form(form) = Form::<Vec<(String, String)>>::from_request(request, app).await.map_err(IntoResponse::into_response)?;
+        authenticate(app, &headers, &uri, &form, false)?;
+        Ok(SignedForm(form))
+    }
+}
+
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// `POST /twilio/voice`: a call comes in.
-pub async fn voice(State(app): State<AppState>, headers: HeaderMap, uri: OriginalUri, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if let Err(denied) = authenticate(&app, &headers, &uri, &form, false) {
-        return denied;
-    }
+pub async fn voice(State(app): State<AppState>, SignedForm(form): SignedForm) -> Response {
     let Some(call_sid) = field(&form, "CallSid").filter(|s| !s.is_empty()) else {
         tracing::warn!("voice webhook without CallSid rejected");
         return (StatusCode::BAD_REQUEST, "missing form field CallSid\n").into_response();
@@ -97,30 +110,14 @@ pub async fn voice(State(app): State<AppState>, headers: HeaderMap, uri: Origina
 }
 
 /// `POST /twilio/after-stream`: our side closed the stream; the call ends.
-pub async fn after_stream(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    uri: OriginalUri,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(denied) = authenticate(&app, &headers, &uri, &form, false) {
-        return denied;
-    }
+pub async fn after_stream(SignedForm(form): SignedForm) -> Response {
     tracing::debug!(call_sid = field(&form, "CallSid").unwrap_or("-"), "stream ended, hanging up");
     twiml("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>".into())
 }
 
 /// `POST /twilio/status`: the provider reports how a call ended (completed, busy,
 /// no-answer, failed, canceled), also for calls that never reached the media stream.
-pub async fn status(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    uri: OriginalUri,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Err(denied) = authenticate(&app, &headers, &uri, &form, false) {
-        return denied;
-    }
+pub async fn status(State(app): State<AppState>, SignedForm(form): SignedForm) -> Response {
     let (Some(call_sid), Some(status)) = (field(&form, "CallSid").filter(|s| !s.is_empty()), field(&form, "CallStatus")) else {
         return (StatusCode::BAD_REQUEST, "missing form field CallSid or CallStatus\n").into_response();
     };
