@@ -85,6 +85,16 @@ pub struct TwilioConfig {
     pub skip_signature_check: bool,
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioSocketConfig {
+    /// TCP address for Asterisk AudioSocket connections. Empty: off.
+    pub listen: Option<SocketAddr>,
+    /// Shared secret the dialplan sends when it registers a call's caller ID
+    /// (`POST /audiosocket/caller`). Never logged.
+    pub token: Option<SecretString>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DialogConfig {
@@ -113,11 +123,12 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub speech: SpeechConfig,
     pub twilio: TwilioConfig,
+    pub audiosocket: AudioSocketConfig,
     pub dialog: DialogConfig,
 }
 
 const ENV_PREFIX: &str = "HOTLINE_";
-const SECTIONS: [&str; 5] = ["server", "database", "speech", "twilio", "dialog"];
+const SECTIONS: [&str; 6] = ["server", "database", "speech", "twilio", "audiosocket", "dialog"];
 
 impl Config {
     /// Reads `path` (if given; a missing file is an error), applies environment overrides,
@@ -202,6 +213,11 @@ impl Config {
         if self.twilio.auth_token.is_none() && !self.twilio.skip_signature_check {
             return Err(ConfigError::Invalid(
                 "twilio.auth_token is not set: webhooks could not be authenticated (set it, or twilio.skip_signature_check = true for local development only)".into(),
+            ));
+        }
+        if self.audiosocket.listen.is_some() && self.audiosocket.token.is_none() {
+            return Err(ConfigError::Invalid(
+                "audiosocket.listen is set but audiosocket.token is not: callers' numbers could be registered by anyone".into(),
             ));
         }
         if self.dialog.no_input_timeout_secs == 0 || self.dialog.no_input_timeout_secs > 60 {

@@ -157,7 +157,10 @@ fn prepare_voice_env(config: &Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.server.listen;
     let public = config.server.public_url.clone();
-    let server = Server::bind(listen).await?;
+    let mut server = Server::bind(listen).await?;
+    if let Some(addr) = config.audiosocket.listen {
+        server = server.with_audiosocket(addr).await?;
+    }
     let state = AppState::load(config).await?;
     eprintln!("Seniorentelefon answers calls at {public}/twilio/voice (listening on {})", server.local_addr());
     server.serve(state).await

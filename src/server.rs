@@ -5,7 +5,7 @@ use crate::db::Db;
 use crate::dialog::Prompts;
 use crate::speech::cache::PromptAudio;
 use crate::speech::tts::{Tts, VoicesConfig};
-use crate::telephony::{twilio, twilio_stream};
+use crate::telephony::{audiosocket, twilio, twilio_stream};
 use axum::Router;
 use axum::routing::{get, post};
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ pub struct AppState {
     pub db: Db,
     pub prompts: Arc<Prompts>,
     pub audio: Arc<PromptAudio>,
+    pub audiosocket_callers: Arc<audiosocket::CallerRegistry>,
 }
 
 /// Worker threads for speech synthesis (Pico renders ~200x faster than real time, so two
@@ -38,7 +39,13 @@ impl AppState {
         db.migrate().await?;
         let stats = audio.render_all(prompts.static_sentences()).await?;
         tracing::info!(synthesised = stats.synthesised, from_disk = stats.from_disk, "static prompts ready");
-        Ok(AppState { config: Arc::new(config), db, prompts: Arc::new(prompts), audio: Arc::new(audio) })
+        Ok(AppState {
+            config: Arc::new(config),
+            db,
+            prompts: Arc::new(prompts),
+            audio: Arc::new(audio),
+            audiosocket_callers: Arc::default(),
+        })
     }
 }
 
@@ -49,25 +56,37 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/after-stream", post(twilio::after_stream))
         .route("/twilio/status", post(twilio::status))
         .route("/twilio/media", get(twilio_stream::media))
+        .route("/audiosocket/caller", post(audiosocket::register_caller))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// A bound, not yet serving, listener. Binding port 0 gives a free port (tests), whose
-/// address can go into the configuration before the state is loaded.
+/// Bound, not yet serving, listeners: HTTP, and AudioSocket if enabled. Binding port 0
+/// gives a free port (tests), whose address can go into the configuration before the
+/// state is loaded.
 pub struct Server {
     listener: tokio::net::TcpListener,
+    audiosocket: Option<tokio::net::TcpListener>,
 }
 
 impl Server {
     pub async fn bind(addr: SocketAddr) -> anyhow::Result<Server> {
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-        Ok(Server { listener })
+        Ok(Server { listener: bind(addr).await?, audiosocket: None })
+    }
+
+    /// Also accept Asterisk AudioSocket connections on `addr`.
+    pub async fn with_audiosocket(mut self, addr: SocketAddr) -> anyhow::Result<Server> {
+        self.audiosocket = Some(bind(addr).await?);
+        Ok(self)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn audiosocket_addr(&self) -> Option<SocketAddr> {
+        self.audiosocket.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until SIGINT or SIGTERM.
@@ -76,10 +95,18 @@ impl Server {
     }
 
     pub async fn serve_until(self, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.local_addr(), "serving");
-        axum::serve(self.listener, router(state)).with_graceful_shutdown(shutdown).await?;
-        Ok(())
+        tracing::info!(addr = %self.local_addr(), audiosocket = ?self.audiosocket_addr(), "serving");
+        let audiosocket = self.audiosocket.map(|l| tokio::spawn(audiosocket::serve(l, state.clone())));
+        let result = axum::serve(self.listener, router(state)).with_graceful_shutdown(shutdown).await;
+        if let Some(task) = audiosocket {
+            task.abort();
+        }
+        Ok(result?)
     }
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,7 @@
 //! [`call::CallIo`] (keys and hang-up in, paced audio and marks out) and hands it to
 //! [`call::run_call`]; nothing past this module knows which transport carried a call.
 
+pub mod audiosocket;
 pub mod call;
 pub mod signature;
 pub mod twilio;

@@ -20,6 +20,8 @@ pub enum Backend {
 
 /// The provider auth token of every test server: requests must be signed with it.
 pub const AUTH_TOKEN: &str = "test-auth-token";
+/// The shared secret for AudioSocket caller registration in tests.
+pub const AUDIOSOCKET_TOKEN: &str = "test-audiosocket-token";
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,6 +33,7 @@ pub fn prompts() -> Prompts {
 
 pub struct TestApp {
     pub base: String,
+    pub audiosocket: std::net::SocketAddr,
     pub db: Db,
     pub state: AppState,
     _dir: tempfile::TempDir,
@@ -80,13 +83,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp {
     let _ = tracing_subscriber::fmt().with_env_filter("warn,seniorentelefon=info").with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let server =
+        Server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().with_audiosocket("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let audiosocket = server.audiosocket_addr().unwrap();
     let addr = server.local_addr();
     let mut env = vec![
         ("HOTLINE_SERVER_PUBLIC_URL".to_string(), format!("http://{addr}")),
         ("HOTLINE_SERVER_DATA_DIR".to_string(), dir.path().display().to_string()),
         ("HOTLINE_DATABASE_URL".to_string(), fresh_database(backend, dir.path()).await),
         ("HOTLINE_TWILIO_AUTH_TOKEN".to_string(), AUTH_TOKEN.to_string()),
+        ("HOTLINE_AUDIOSOCKET_TOKEN".to_string(), AUDIOSOCKET_TOKEN.to_string()),
     ];
     env.extend(settings.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_parts("", "test", &env, &root()).unwrap();
@@ -103,5 +109,5 @@ pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> Test
             .await
             .unwrap()
     });
-    TestApp { base: format!("http://{addr}"), db: state.db.clone(), state, _dir: dir, stop: Some(stop), server }
+    TestApp { base: format!("http://{addr}"), audiosocket, db: state.db.clone(), state, _dir: dir, stop: Some(stop), server }
 }

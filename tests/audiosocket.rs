@@ -1,0 +1,183 @@
+//! Asterisk AudioSocket end to end: a TCP client that behaves like Asterisk (caller ID
+//! registered by the dialplan, UUID frame, slin audio every 20 ms, DTMF frames) against a
+//! real server, and the resulting ticket; plus the ways a PBX connection can go wrong.
+
+mod common;
+
+use common::{AUDIOSOCKET_TOKEN, Backend, spawn_app};
+use seniorentelefon::telephony::audiosocket::{KIND_AUDIO, KIND_DTMF, KIND_HANGUP, KIND_UUID, encode_frame, read_frame};
+use sqlx::Row;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+async fn send(writer: &mut OwnedWriteHalf, kind: u8, payload: &[u8]) -> std::io::Result<()> {
+    let mut frame = Vec::new();
+    encode_frame(kind, payload, &mut frame);
+    writer.write_all(&frame).await
+}
+
+async fn register(base: &str, call: uuid::Uuid, caller: &str, token: &str) -> reqwest::StatusCode {
+    let form = [("uuid", call.to_string()), ("caller", caller.to_string()), ("token", token.to_string())];
+    reqwest::Client::new().post(format!("{base}/audiosocket/caller")).form(&form).send().await.unwrap().status()
+}
+
+enum Heard {
+    Audio(Vec<i16>),
+    HangUp,
+}
+
+/// Connects like Asterisk and returns the writer and what the hotline sends.
+async fn connect(addr: std::net::SocketAddr, call: uuid::Uuid) -> (OwnedWriteHalf, mpsc::UnboundedReceiver<(Instant, Heard)>) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut read_half, mut write_half) = stream.into_split();
+    send(&mut write_half, KIND_UUID, call.as_bytes()).await.unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(frame) = read_frame(&mut read_half).await {
+            let heard = match frame.kind {
+                KIND_AUDIO => Heard::Audio(frame.payload.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()),
+                KIND_HANGUP => Heard::HangUp,
+                _ => continue,
+            };
+            if tx.send((Instant::now(), heard)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send((Instant::now(), Heard::HangUp));
+    });
+    (write_half, rx)
+}
+
+/// Plays a keypad caller: after each prompt has ended (quiet for 700 ms), presses the next
+/// key; streams silence all the time like a real line. Returns all audio heard, the
+/// latencies from key to first answer frame, and whether the hotline hung up.
+async fn keypad_caller(
+    writer: &mut OwnedWriteHalf,
+    heard: &mut mpsc::UnboundedReceiver<(Instant, Heard)>,
+    keys: &str,
+) -> (Vec<i16>, Vec<Duration>, bool) {
+    let mut keys: Vec<char> = keys.chars().rev().collect();
+    let mut audio = Vec::new();
+    let mut latencies = Vec::new();
+    let mut last_audio: Option<Instant> = None;
+    let mut pressed: Option<Instant> = None;
+    let deadline = Instant::now() + Duration::from_secs(150);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                assert!(Instant::now() < deadline, "call took too long");
+                if send(writer, KIND_AUDIO, &[0u8; 320]).await.is_err() {
+                    return (audio, latencies, true);
+                }
+                if let Some(last) = last_audio
+                    && pressed.is_none()
+                    && last.elapsed() > Duration::from_millis(700)
+                    && let Some(key) = keys.pop()
+                {
+                    send(writer, KIND_DTMF, &[key as u8]).await.unwrap();
+                    pressed = Some(Instant::now());
+                }
+            }
+            event = heard.recv() => match event {
+                Some((at, Heard::Audio(samples))) => {
+                    if let Some(p) = pressed.take() {
+                        latencies.push(at - p);
+                    }
+                    audio.extend(samples);
+                    last_audio = Some(at);
+                }
+                Some((_, Heard::HangUp)) | None => return (audio, latencies, true),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keypad_callback_over_audiosocket_creates_a_ticket() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let call = uuid::Uuid::new_v4();
+    assert_eq!(register(&app.base, call, "+4923155512345", AUDIOSOCKET_TOKEN).await, 204);
+    let (mut writer, mut heard) = connect(app.audiosocket, call).await;
+    let (audio, latencies, hung_up) = keypad_caller(&mut writer, &mut heard, "311").await;
+    assert!(hung_up);
+    assert_eq!(latencies.len(), 3, "every key got an answer");
+    assert!(latencies.iter().all(|l| *l < Duration::from_millis(1000)), "{latencies:?}");
+    let rms = (audio.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / audio.len() as f64).sqrt();
+    assert!(audio.len() > 8000 * 30 && rms > 500.0, "{} samples, rms {rms}", audio.len());
+    let row = sqlx::query(
+        "SELECT t.office_id, t.topic, t.callback_number, c.transport, c.caller FROM tickets t JOIN calls c ON c.id = t.call_id",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(row.get::<String, _>("office_id"), "do-hoerde");
+    assert_eq!(row.get::<String, _>("topic"), "pflege");
+    assert_eq!(row.get::<Option<String>, _>("callback_number").as_deref(), Some("+4923155512345"));
+    assert_eq!(row.get::<String, _>("transport"), "audiosocket");
+    assert_eq!(row.get::<Option<String>, _>("caller").as_deref(), Some("+4923155512345"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_peers_are_refused_and_dead_lines_end_the_call() {
+    let app = spawn_app(Backend::Sqlite).await;
+    // Registration needs the shared secret and a UUID.
+    assert_eq!(register(&app.base, uuid::Uuid::new_v4(), "+4923155512345", "guess").await, 403);
+    let r = reqwest::Client::new()
+        .post(format!("{}/audiosocket/caller", app.base))
+        .form(&[("uuid", "nope"), ("token", AUDIOSOCKET_TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // A first frame that is not the UUID: the hotline hangs up at once.
+    let stream = TcpStream::connect(app.audiosocket).await.unwrap();
+    let (mut read_half, mut write_half) = stream.into_split();
+    send(&mut write_half, KIND_AUDIO, &[0u8; 320]).await.unwrap();
+    let frame = tokio::time::timeout(Duration::from_secs(5), read_frame(&mut read_half)).await.unwrap().unwrap();
+    assert_eq!(frame.kind, KIND_HANGUP);
+
+    // Audio at 16 kHz (type 0x12) is not supported: the call ends cleanly.
+    let call = uuid::Uuid::new_v4();
+    let (mut writer, mut heard) = connect(app.audiosocket, call).await;
+    send(&mut writer, 0x12, &[0u8; 640]).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some((_, h)) = heard.recv().await {
+            if let Heard::HangUp = h {
+                return true;
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(ended, Ok(true));
+
+    // A peer that goes silent (half-open line) is hung up on after the silence timeout,
+    // and the call is recorded as ended, without a caller ID (none was registered).
+    let call = uuid::Uuid::new_v4();
+    let (_writer, _heard) = connect(app.audiosocket, call).await;
+    let mut outcome = None;
+    for _ in 0..150 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let row = sqlx::query("SELECT outcome, caller FROM calls WHERE provider_call_id = $1")
+            .bind(call.to_string())
+            .fetch_optional(app.db.pool())
+            .await
+            .unwrap();
+        if let Some(row) = row
+            && let Some(o) = row.get::<Option<String>, _>("outcome")
+        {
+            assert_eq!(row.get::<Option<String>, _>("caller"), None);
+            outcome = Some(o);
+            break;
+        }
+    }
+    assert_eq!(outcome.as_deref(), Some("caller_hung_up"));
+    app.stop().await;
+}
