@@ -51,7 +51,7 @@ pub fn authenticate(
     uri: &OriginalUri,
     params: &[(String, String)],
     websocket: bool,
-) -> Result<(), Response> {
+) -> Result<(), BadSignature> {
     let Some(token) = &app.config.twilio.auth_token else {
         // Only reachable with twilio.skip_signature_check (validated at start-up).
         return Ok(());
@@ -64,7 +64,7 @@ pub fn authenticate(
         Ok(())
     } else {
         tracing::warn!(%url, present = !given.is_empty(), "request with a missing or wrong signature rejected");
-        Err((StatusCode::FORBIDDEN, "missing or invalid X-Twilio-Signature\n").into_response())
+        Err(BadSignature)
     }
 }
 
@@ -79,8 +79,18 @@ impl FromRequest<AppState> for SignedForm {
         let headers = request.headers().clone();
         let uri = OriginalUri(request.extensions().get::<OriginalUri>().map(|u| u.0.clone()).unwrap_or_else(|| request.uri().clone()));
         let Form(form) = Form::<Vec<(String, String)>>::from_request(request, app).await.map_err(IntoResponse::into_response)?;
-        authenticate(app, &headers, &uri, &form, false)?;
+        authenticate(app, &headers, &uri, &form, false).map_err(IntoResponse::into_response)?;
         Ok(SignedForm(form))
+    }
+}
+
+/// A request whose signature is missing or wrong: 403.
+#[derive(Debug)]
+pub struct BadSignature;
+
+impl IntoResponse for BadSignature {
+    fn into_response(self) -> Response {
+        (StatusCode::FORBIDDEN, "missing or invalid X-Twilio-Signature\n").into_response()
     }
 }
 

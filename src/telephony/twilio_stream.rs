@@ -15,7 +15,7 @@ use crate::server::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -107,7 +107,7 @@ type CloseReason = Arc<Mutex<Option<(u16, String)>>>;
 /// `GET /twilio/media`: upgrade to the media-stream WebSocket (signed over its wss:// URL).
 pub async fn media(ws: WebSocketUpgrade, State(app): State<AppState>, headers: HeaderMap, uri: OriginalUri) -> Response {
     if let Err(denied) = authenticate(&app, &headers, &uri, &[], true) {
-        return denied;
+        return denied.into_response();
     }
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
