@@ -181,3 +181,54 @@ async fn bad_peers_are_refused_and_dead_lines_end_the_call() {
     assert_eq!(outcome.as_deref(), Some("caller_hung_up"));
     app.stop().await;
 }
+
+/// `ms` of the DTMF tones of `key` (8 kHz slin, little-endian bytes), as an old phone or
+/// PBX sends them in the audio instead of as DTMF frames.
+fn key_tone(key: char, ms: usize) -> Vec<u8> {
+    let (row, col) = match key {
+        '0' => (941.0, 1336.0),
+        '1' => (697.0, 1209.0),
+        _ => panic!("only 0 and 1 are used here"),
+    };
+    (0..ms * 8)
+        .flat_map(|i| {
+            let t = i as f32 / 8000.0;
+            let v = 5000.0 * ((2.0 * std::f32::consts::PI * row * t).sin() + (2.0 * std::f32::consts::PI * col * t).sin());
+            (v as i16).to_le_bytes()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_sent_as_tones_in_the_audio_are_understood() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let call = uuid::Uuid::new_v4();
+    assert_eq!(register(&app.base, call, "+4923155512345", AUDIOSOCKET_TOKEN).await, 204);
+    let (mut writer, mut heard) = connect(app.audiosocket, call).await;
+    // Over the greeting: 0 (a person), then over the next prompt: 1 (yes, this number).
+    let mut script: Vec<u8> = Vec::new();
+    for part in [vec![0u8; 16000], key_tone('0', 100), vec![0u8; 24000], key_tone('1', 100)] {
+        script.extend(part);
+    }
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut sent = 0;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                assert!(Instant::now() < deadline, "the hotline never finished");
+                let chunk: Vec<u8> = script.get(sent..sent + 320).map(<[u8]>::to_vec).unwrap_or_else(|| vec![0u8; 320]);
+                sent += 320;
+                if send(&mut writer, KIND_AUDIO, &chunk).await.is_err() {
+                    break;
+                }
+            }
+            event = heard.recv() => if matches!(event, Some((_, Heard::HangUp)) | None) { break },
+        }
+    }
+    let (topic, path): (String, String) =
+        sqlx::query_as("SELECT t.topic, c.path FROM tickets t JOIN calls c ON c.id = t.call_id").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(topic, "persoenlich");
+    assert!(path.starts_with("main>person>number:ok>stored"), "{path}");
+    app.stop().await;
+}

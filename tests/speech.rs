@@ -5,6 +5,7 @@
 mod common;
 
 use common::root;
+use seniorentelefon::audio::dtmf::DtmfDetector;
 use seniorentelefon::audio::{Pcm, g711};
 use seniorentelefon::speech::cache::PromptAudio;
 use seniorentelefon::speech::stt::Stt;
@@ -50,6 +51,22 @@ async fn german_speech_survives_the_phone_line_and_is_transcribed() {
         assert_eq!(words(&transcript.text), words(sentence), "heard {:?}", transcript.text);
         assert!(transcript.confidence > 0.5);
     }
+}
+
+/// Talk-off: speech must never be taken for a key press.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speech_never_triggers_in_band_dtmf() {
+    let tts = Tts::start(voices().voice("de").unwrap(), 1).unwrap();
+    let prompts = common::prompts();
+    let mut seconds = 0.0;
+    for text in prompts.static_sentences() {
+        let line = through_the_phone(&*tts.synthesize(text).await.unwrap());
+        seconds += line.samples.len() as f64 / 8000.0;
+        let mut detector = DtmfDetector::default();
+        let keys: Vec<char> = line.samples.chunks_exact(160).filter_map(|f| detector.push(f)).collect();
+        assert!(keys.is_empty(), "{text:?} was heard as keys {keys:?}");
+    }
+    assert!(seconds > 120.0, "only {seconds} s of speech tested");
 }
 
 #[tokio::test]

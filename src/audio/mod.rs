@@ -4,6 +4,7 @@
 //! 22.05 kHz (most Piper voices). This module converts between those worlds. It knows
 //! nothing about calls, dialogs or transports.
 
+pub mod dtmf;
 pub mod g711;
 pub mod resample;
 pub mod wav;

@@ -3,12 +3,15 @@
 //! Asterisk connects over TCP (`AudioSocket(uuid,host:port)` in the dialplan) and sends
 //! frames of 1 byte type, 2 bytes big-endian length, payload: `0x01` call UUID (first),
 //! `0x10` audio (signed 16-bit little-endian, 8 kHz mono, 320 bytes per 20 ms), `0x03` a
-//! DTMF digit, `0x00` hang-up, `0xff` error. We answer with `0x10` audio frames paced in
-//! real time (there is no "clear": to stop a prompt we simply stop sending) and `0x00`
-//! to hang up. Caller ID does not travel in AudioSocket: the dialplan registers it for
+//! DTMF digit, `0x00` hang-up, `0xff` error. Older Asterisk versions send no DTMF
+//! frames, so key tones are also detected in the audio (deduplicated against frames). We
+//! answer with `0x10` audio frames paced in real time (there is no "clear": to stop a
+//! prompt we simply stop sending) and `0x00` to hang up. Caller ID does not travel in AudioSocket: the dialplan registers it for
 //! the UUID first (`POST /audiosocket/caller`, see the README), and the call looks it up.
 
 use super::call::{CallIo, CallMeta, Inbound, Outbound, frame_of, run_call};
+use crate::audio::FRAME_SAMPLES;
+use crate::audio::dtmf::DtmfDetector;
 use crate::domain::PhoneNumber;
 use crate::server::AppState;
 use axum::Form;
@@ -173,7 +176,32 @@ async fn handle(stream: TcpStream, app: AppState) -> Result<(), String> {
     Ok(())
 }
 
+/// Keys arrive as DTMF frames, as tones in the audio, or both (depending on the Asterisk
+/// version and channel driver): the same key from the other source within this window is
+/// the same press.
+const SAME_PRESS_WINDOW: Duration = Duration::from_millis(300);
+
+#[derive(Default)]
+struct KeyDeduper {
+    last: Option<(char, Instant, bool)>,
+}
+
+impl KeyDeduper {
+    /// Whether a key from `in_band` (or frame) source is a new press.
+    fn is_new(&mut self, key: char, in_band: bool, now: Instant) -> bool {
+        let duplicate =
+            matches!(self.last, Some((k, at, source)) if k == key && source != in_band && now.duration_since(at) < SAME_PRESS_WINDOW);
+        if !duplicate {
+            self.last = Some((key, now, in_band));
+        }
+        !duplicate
+    }
+}
+
 async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<Inbound>) {
+    let mut detector = DtmfDetector::default();
+    let mut dedup = KeyDeduper::default();
+    let mut pending: Vec<i16> = Vec::with_capacity(2 * FRAME_SAMPLES);
     loop {
         let frame = match tokio::time::timeout(SILENT_PEER_TIMEOUT, read_frame(&mut reader)).await {
             Ok(Ok(frame)) => frame,
@@ -187,17 +215,28 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<In
                 break;
             }
         };
-        match frame.kind {
-            // Caller audio feeds speech recognition once that pipeline is connected.
-            KIND_AUDIO if frame.payload.len() % 2 == 0 => {}
-            KIND_AUDIO => tracing::warn!(bytes = frame.payload.len(), "odd-sized audio frame ignored"),
-            KIND_DTMF => match frame.payload.first().map(|&b| b as char) {
-                Some(d) if d.is_ascii_digit() || d == '*' || d == '#' => {
-                    if inbound.send(Inbound::Dtmf(d)).await.is_err() {
-                        return;
-                    }
+        let key = match frame.kind {
+            // Caller audio: searched for key tones here; speech recognition comes later.
+            KIND_AUDIO if frame.payload.len() % 2 == 0 => {
+                pending.extend(frame.payload.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
+                let mut found = None;
+                let whole = pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
+                for chunk in pending[..whole].chunks_exact(FRAME_SAMPLES) {
+                    found = detector.push(chunk).map(|k| (k, true)).or(found);
                 }
-                other => tracing::warn!(digit = ?other, "invalid DTMF frame ignored"),
+                pending.drain(..whole);
+                found
+            }
+            KIND_AUDIO => {
+                tracing::warn!(bytes = frame.payload.len(), "odd-sized audio frame ignored");
+                None
+            }
+            KIND_DTMF => match frame.payload.first().map(|&b| b as char) {
+                Some(d) if d.is_ascii_digit() || d == '*' || d == '#' => Some((d, false)),
+                other => {
+                    tracing::warn!(digit = ?other, "invalid DTMF frame ignored");
+                    None
+                }
             },
             KIND_HANGUP => break,
             KIND_ERROR => {
@@ -208,7 +247,18 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<In
                 tracing::warn!(kind, "audio at a sample rate other than 8 kHz is not supported; use slin (8 kHz) in the dialplan");
                 break;
             }
-            kind => tracing::warn!(kind, "unknown AudioSocket frame type ignored"),
+            kind => {
+                tracing::warn!(kind, "unknown AudioSocket frame type ignored");
+                None
+            }
+        };
+        if let Some((key, in_band)) = key
+            && dedup.is_new(key, in_band, Instant::now())
+            // The A-D column keys exist on no senior's phone and mean nothing to the dialog.
+            && !key.is_ascii_uppercase()
+            && inbound.send(Inbound::Dtmf(key)).await.is_err()
+        {
+            return;
         }
     }
     let _ = inbound.send(Inbound::Hangup).await;
@@ -265,6 +315,17 @@ mod tests {
         assert_eq!(read_frame(&mut reader).await, Err(FrameError::Closed));
         let truncated = [KIND_AUDIO, 0x01, 0x40, 0, 0];
         assert!(matches!(read_frame(&mut &truncated[..]).await, Err(FrameError::Io(_))));
+    }
+
+    #[test]
+    fn the_same_press_from_both_sources_counts_once() {
+        let mut d = KeyDeduper::default();
+        let t = Instant::now();
+        assert!(d.is_new('5', false, t));
+        assert!(!d.is_new('5', true, t + Duration::from_millis(60)), "tone of the same press");
+        assert!(d.is_new('5', false, t + Duration::from_millis(200)), "a second frame is a second press");
+        assert!(d.is_new('6', true, t + Duration::from_millis(250)));
+        assert!(d.is_new('6', false, t + Duration::from_millis(900)), "outside the window");
     }
 
     #[test]
