@@ -60,7 +60,7 @@ async fn speech_never_triggers_in_band_dtmf() {
     let prompts = common::prompts();
     let mut seconds = 0.0;
     for text in prompts.static_sentences() {
-        let line = through_the_phone(&*tts.synthesize(text).await.unwrap());
+        let line = through_the_phone(&tts.synthesize(text).await.unwrap());
         seconds += line.samples.len() as f64 / 8000.0;
         let mut detector = DtmfDetector::default();
         let keys: Vec<char> = line.samples.chunks_exact(160).filter_map(|f| detector.push(f)).collect();
