@@ -134,6 +134,8 @@ pub struct CallReport {
     pub played: Vec<Played>,
     /// Key press to the first audio frame of the answer, for keys pressed while the hotline was quiet.
     pub turn_latencies: Vec<Duration>,
+    /// Longest time between two audio frames inside one prompt (20 ms is perfect pacing).
+    pub longest_gap: Duration,
     /// Everything the hotline played, on a real-time line.
     pub received: Pcm,
     /// The caller's own audio on the same timeline.
@@ -393,6 +395,7 @@ struct Simulation<'a> {
     sent: Vec<i16>,
     frames_since_mark: usize,
     last_media: Option<Instant>,
+    longest_gap: Duration,
     /// Key press waiting for the first answer frame (only presses made in quiet).
     pending_latency: Option<Instant>,
     speaking: VecDeque<i16>,
@@ -411,6 +414,7 @@ impl<'a> Simulation<'a> {
             sent: Vec::new(),
             frames_since_mark: 0,
             last_media: None,
+            longest_gap: Duration::ZERO,
             pending_latency: None,
             speaking: VecDeque::new(),
             decoded: Vec::with_capacity(FRAME_SAMPLES),
@@ -443,6 +447,11 @@ impl<'a> Simulation<'a> {
     fn media(&mut self, at: Instant, bytes: &[u8]) {
         if let Some(pressed) = self.pending_latency.take() {
             self.latencies.push(at - pressed);
+        }
+        if self.frames_since_mark > 0
+            && let Some(last) = self.last_media
+        {
+            self.longest_gap = self.longest_gap.max(at - last);
         }
         g711::decode_into(bytes, &mut self.decoded);
         // Frames arrive paced; a gap of more than two frames is real silence on the line.
@@ -483,6 +492,7 @@ impl<'a> Simulation<'a> {
             lines: self.lines,
             played: self.played,
             turn_latencies: self.latencies,
+            longest_gap: self.longest_gap,
             received: Pcm { rate: PHONE_RATE, samples: self.received },
             sent: Pcm { rate: PHONE_RATE, samples: self.sent },
             hung_up_by_hotline,

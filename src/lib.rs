@@ -8,6 +8,7 @@ pub mod caller;
 pub mod config;
 pub mod db;
 pub mod dialog;
+pub mod dispatch;
 pub mod domain;
 pub mod server;
 pub mod speech;

@@ -47,6 +47,29 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ride dispatcher on the Cordeau (2006) a-instances, plus dynamic insertion latency.
+    Dispatch {
+        /// Folder with the a*.txt instance files.
+        #[arg(long, default_value = "../shared/data/darp-cordeau")]
+        dir: PathBuf,
+        /// Time limit per instance, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -72,6 +95,9 @@ struct CallArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 180)]
     max_secs: u64,
+    /// Place this many calls at once (a load test) and print a summary.
+    #[arg(long, default_value_t = 1)]
+    parallel: usize,
     /// Sign requests like the provider (for a hotline that checks signatures).
     #[arg(long, env = "HOTLINE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
@@ -115,6 +141,10 @@ fn main() -> anyhow::Result<()> {
     if let Command::Call(args) = cli.command {
         return runtime()?.block_on(call(args));
     }
+    // Needs neither configuration nor voices.
+    if let Command::Bench { command: BenchCommand::Dispatch { dir, seconds, seed, json } } = cli.command {
+        return bench_dispatch(dir, seconds, seed, json);
+    }
     let config_path = cli.config.or_else(|| Some(PathBuf::from("hotline.toml")).filter(|p| p.exists()));
     let config = Config::load(config_path.as_deref())?;
     prepare_voice_env(&config)?;
@@ -132,7 +162,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command: UserCommand::Add { username, name, role, office } } => {
                 add_user(&config, &username, &name, &role, office.as_deref()).await
             }
-            Command::Call(_) => unreachable!("handled above"),
+            Command::Call(_) | Command::Bench { .. } => unreachable!("handled above"),
         }
     })
 }
@@ -207,6 +237,24 @@ async fn add_user(config: &Config, username: &str, name: &str, role: &str, offic
     Ok(())
 }
 
+fn bench_dispatch(dir: PathBuf, seconds: f64, seed: u64, json: bool) -> anyhow::Result<()> {
+    use seniorentelefon::dispatch::bench;
+    let opts = bench::BenchOptions::new(dir, seconds, seed);
+    let report = bench::run(&opts, |r| {
+        let gap = r.gap_percent.map(|g| format!("{g:.2} %")).unwrap_or_else(|| "-".into());
+        eprintln!("{}: cost {:.2}, gap {gap}, {:.1} s, valid {}", r.name, r.cost, r.seconds, r.valid);
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", bench::table(&report));
+    }
+    if !report.all_valid || !report.insertion.inserted_plans_valid {
+        bail!("the validator found violations in some plans");
+    }
+    Ok(())
+}
+
 async fn call(args: CallArgs) -> anyhow::Result<()> {
     let script = match (&args.keys, &args.script) {
         (Some(keys), _) => keys.clone(),
@@ -218,6 +266,9 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     let mut options = CallOptions::new(&args.server, &args.from, steps);
     options.max_duration = Duration::from_secs(args.max_secs);
     options.auth_token = args.auth_token;
+    if args.parallel > 1 {
+        return call_in_parallel(&options, prompts, args.parallel).await;
+    }
     let report = caller::dial(&options, prompts.as_ref()).await?;
     for line in &report.lines {
         println!("[{:7.2} s] {:8} {}", line.at.as_secs_f32(), line.who, line.text);
@@ -225,9 +276,56 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     for (i, latency) in report.turn_latencies.iter().enumerate() {
         println!("turn {}: key press -> first answer frame {:.1} ms", i + 1, latency.as_secs_f64() * 1000.0);
     }
+    println!("longest gap between audio frames inside a prompt: {:.1} ms", report.longest_gap.as_secs_f64() * 1000.0);
     if let Some(path) = &args.wav {
         seniorentelefon::audio::wav::write(path, &report.mixed())?;
         println!("call saved to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Many scripted callers at once; prints what the callers experienced.
+async fn call_in_parallel(options: &CallOptions, prompts: Option<Prompts>, n: usize) -> anyhow::Result<()> {
+    let prompts = prompts.map(std::sync::Arc::new);
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let options = options.clone();
+            let prompts = prompts.clone();
+            tokio::spawn(async move { caller::dial(&options, prompts.as_deref()).await })
+        })
+        .collect();
+    let (mut latencies, mut gaps, mut failures, mut completed) = (Vec::new(), Vec::new(), 0, 0);
+    for call in calls {
+        match call.await {
+            Ok(Ok(report)) => {
+                completed += usize::from(report.hung_up_by_hotline);
+                latencies.extend(report.turn_latencies);
+                gaps.push(report.longest_gap);
+            }
+            Ok(Err(e)) => {
+                failures += 1;
+                eprintln!("call failed: {e:#}");
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("call task failed: {e}");
+            }
+        }
+    }
+    latencies.sort();
+    let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1));
+    println!("{n} calls: {completed} finished by the hotline, {failures} failed");
+    println!(
+        "key press -> first answer frame over {} turns: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        ms(pct(0.5)),
+        ms(pct(0.95)),
+        ms(latencies.last())
+    );
+    println!("longest gap between frames inside a prompt, worst call: {:.1} ms", ms(gaps.iter().max()));
+    if failures > 0 {
+        bail!("{failures} of {n} calls failed");
     }
     Ok(())
 }
