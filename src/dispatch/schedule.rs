@@ -114,6 +114,19 @@ impl Network {
         (2 * self.n + self.m + k) as u32
     }
 
+    /// The node at position `pos` of vehicle `k`'s route with its depots: 0 is the start
+    /// depot, `route.len() + 1` the end depot.
+    #[inline]
+    pub fn route_node(&self, k: usize, route: &[u32], pos: usize) -> u32 {
+        if pos == 0 {
+            self.start(k)
+        } else if pos == route.len() + 1 {
+            self.end(k)
+        } else {
+            route[pos - 1]
+        }
+    }
+
     #[inline]
     pub fn is_pickup(&self, node: u32) -> bool {
         (node as usize) < self.n

@@ -229,15 +229,7 @@ impl RouteInfo {
 
     pub fn update(&mut self, net: &Network, k: usize, route: &[u32]) {
         let len = route.len() + 2;
-        let node = |p: usize| {
-            if p == 0 {
-                net.start(k)
-            } else if p == len - 1 {
-                net.end(k)
-            } else {
-                route[p - 1]
-            }
-        };
+        let node = |p: usize| net.route_node(k, route, p);
         self.earliest.clear();
         self.latest.clear();
         self.seats.clear();
@@ -297,15 +289,7 @@ pub(crate) fn best_insertion(
         return None;
     }
     let len = route.len();
-    let node = |pos: usize| {
-        if pos == 0 {
-            net.start(k)
-        } else if pos == len + 1 {
-            net.end(k)
-        } else {
-            route[pos - 1]
-        }
-    };
+    let node = |pos: usize| net.route_node(k, route, pos);
     let max_ride = net.max_ride[r];
     let mut best: Option<Insertion> = None;
     let mut best_cost = bound;
@@ -542,15 +526,7 @@ impl<'a> Search<'a> {
                 let mut gains: Vec<(f64, usize)> = Vec::with_capacity(assigned.len());
                 for (k, route) in sol.routes.iter().enumerate() {
                     let len = route.len();
-                    let node = |pos: usize| {
-                        if pos == 0 {
-                            net.start(k)
-                        } else if pos == len + 1 {
-                            net.end(k)
-                        } else {
-                            route[pos - 1]
-                        }
-                    };
+                    let node = |pos: usize| net.route_node(k, route, pos);
                     for (i, &v) in route.iter().enumerate() {
                         if !net.is_pickup(v) {
                             continue;
