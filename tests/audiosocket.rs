@@ -226,8 +226,21 @@ async fn keys_sent_as_tones_in_the_audio_are_understood() {
             event = heard.recv() => if matches!(event, Some((_, Heard::HangUp)) | None) { break },
         }
     }
-    let (topic, path): (String, String) =
-        sqlx::query_as("SELECT t.topic, c.path FROM tickets t JOIN calls c ON c.id = t.call_id").fetch_one(app.db.pool()).await.unwrap();
+    // The path is written when the call has ended, just after the hotline hung up.
+    let mut ended = None;
+    for _ in 0..100 {
+        ended = sqlx::query_as::<_, (String, String)>(
+            "SELECT t.topic, c.path FROM tickets t JOIN calls c ON c.id = t.call_id WHERE c.ended_at IS NOT NULL",
+        )
+        .fetch_optional(app.db.pool())
+        .await
+        .unwrap();
+        if ended.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (topic, path) = ended.expect("the call was recorded as ended");
     assert_eq!(topic, "persoenlich");
     assert!(path.starts_with("main>person>number:ok>stored"), "{path}");
     app.stop().await;
