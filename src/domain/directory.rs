@@ -45,9 +45,14 @@ pub async fn find_person_by_phone(db: &Db, phone: &PhoneNumber) -> Result<Option
     }))
 }
 
+/// An office from a row with the columns id, name, district, phone.
+fn office_from_row(r: &sqlx::any::AnyRow) -> Office {
+    Office { id: r.get("id"), name: r.get("name"), district: r.get("district"), phone: r.get("phone") }
+}
+
 pub async fn office(db: &Db, id: &str) -> Result<Option<Office>, DbError> {
     let row = sqlx::query("SELECT id, name, district, phone FROM offices WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| Office { id: r.get("id"), name: r.get("name"), district: r.get("district"), phone: r.get("phone") }))
+    Ok(row.as_ref().map(office_from_row))
 }
 
 pub async fn office_for_postcode(db: &Db, postcode: &Postcode) -> Result<Option<Office>, DbError> {
@@ -57,7 +62,7 @@ pub async fn office_for_postcode(db: &Db, postcode: &Postcode) -> Result<Option<
     .bind(postcode.as_str())
     .fetch_optional(db.pool())
     .await?;
-    Ok(row.map(|r| Office { id: r.get("id"), name: r.get("name"), district: r.get("district"), phone: r.get("phone") }))
+    Ok(row.as_ref().map(office_from_row))
 }
 
 /// The office used when nothing else decides: the configured default, else the first
@@ -69,7 +74,7 @@ pub async fn fallback_office(db: &Db, configured: &str) -> Result<Option<Office>
         return Ok(Some(o));
     }
     let row = sqlx::query("SELECT id, name, district, phone FROM offices ORDER BY id LIMIT 1").fetch_optional(db.pool()).await?;
-    Ok(row.map(|r| Office { id: r.get("id"), name: r.get("name"), district: r.get("district"), phone: r.get("phone") }))
+    Ok(row.as_ref().map(office_from_row))
 }
 
 /// A directory file: offices with their postcodes, and registered people (TOML).
