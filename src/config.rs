@@ -102,17 +102,24 @@ pub struct DialogConfig {
     pub no_input_timeout_secs: u64,
     /// Office that receives requests whose postcode no office serves.
     pub default_office: String,
+    /// The offices' time zone, for opening hours ("Europe/Berlin").
+    pub timezone: chrono_tz::Tz,
 }
 
 impl Default for DialogConfig {
     fn default() -> Self {
-        DialogConfig { no_input_timeout_secs: 8, default_office: String::new() }
+        DialogConfig { no_input_timeout_secs: 8, default_office: String::new(), timezone: chrono_tz::Europe::Berlin }
     }
 }
 
 impl DialogConfig {
     pub fn no_input_timeout(&self) -> Duration {
         Duration::from_secs(self.no_input_timeout_secs)
+    }
+
+    /// The offices' wall-clock time now.
+    pub fn local_now(&self) -> chrono::NaiveDateTime {
+        chrono::Utc::now().with_timezone(&self.timezone).naive_local()
     }
 }
 

@@ -232,7 +232,7 @@ async fn status_callbacks_are_recorded_on_the_call_row() {
     let report = dial(&app.caller("+4923155512345", "pause:1500 hangup"), None).await.unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/twilio/status", app.base);
-    let form = [("CallSid", report.call_sid.as_str()), ("CallStatus", "completed"), ("CallDuration", "3")];
+    let form = [("CallSid", report.call_id.as_str()), ("CallStatus", "completed"), ("CallDuration", "3")];
     let (h, sig) = signed_form(&url, &form);
     assert_eq!(http.post(&url).header(h, sig).form(&form).send().await.unwrap().status(), 204);
     // A call that never reached the media stream.
@@ -244,7 +244,7 @@ async fn status_callbacks_are_recorded_on_the_call_row() {
             .fetch_all(app.db.pool())
             .await
             .unwrap();
-    assert_eq!(rows, vec![(report.call_sid.clone(), Some("completed".into()), Some(3)), ("CAbusy".into(), Some("busy".into()), None)]);
+    assert_eq!(rows, vec![(report.call_id.clone(), Some("completed".into()), Some(3)), ("CAbusy".into(), Some("busy".into()), None)]);
     let form = [("CallSid", "CAx")];
     let (h, sig) = signed_form(&url, &form);
     assert_eq!(http.post(&url).header(h, sig).form(&form).send().await.unwrap().status(), 400, "status is required");

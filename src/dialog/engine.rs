@@ -57,6 +57,9 @@ pub enum Action {
     Store(NewTicket),
     /// End the call once everything queued has been played.
     HangUp,
+    /// Put the caller through to this number once everything queued has been played;
+    /// the conversation with the hotline ends there.
+    Transfer(PhoneNumber),
 }
 
 /// What is known about the caller when the call starts.
@@ -64,6 +67,16 @@ pub enum Action {
 pub struct CallContext {
     pub caller: Option<PhoneNumber>,
     pub person: Option<KnownPerson>,
+    /// Where "a person, please" is put through to: set only while that office is open.
+    pub transfer: Option<TransferTarget>,
+    /// The caller is back because nobody answered the transfer.
+    pub after_failed_transfer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransferTarget {
+    pub office_name: String,
+    pub number: PhoneNumber,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +157,10 @@ impl Dialog {
         }
         let mut out = Vec::new();
         match event {
+            Event::CallStarted if self.ctx.after_failed_transfer => {
+                self.path.push("transfer_failed".into());
+                self.person_by_callback("transfer_failed", &mut out);
+            }
             Event::CallStarted => {
                 self.path.push("main".into());
                 match &self.ctx.person {
@@ -325,7 +342,17 @@ impl Dialog {
             // on that subject, and the caller is told so.
             "offers" => preset(TicketKind::Other, "angebote", "offers_by_callback"),
             "ride" => preset(TicketKind::Ride, "fahrdienst", "ride_by_callback"),
-            "person" => preset(TicketKind::Callback, "persoenlich", "person_by_callback"),
+            "person" => match self.ctx.transfer.clone() {
+                Some(target) => {
+                    self.path.push("transfer".into());
+                    out.push(Action::Say(Say::with("transfer_connecting", &[("office", target.office_name)])));
+                    out.push(Action::Transfer(target.number));
+                    self.outcome = Some("transferred");
+                    self.step = Step::Finished;
+                    return;
+                }
+                None => return self.person_by_callback("person_by_callback", out),
+            },
             "number:ok" => return self.after_number(out),
             "number:other" => return self.go(Step::EnterNumber(String::new()), out),
             other => {
@@ -345,6 +372,14 @@ impl Dialog {
         let (kind, topic, intro) = direct;
         self.kind = kind;
         self.topic = topic;
+        out.push(Action::Say(Say::new(intro)));
+        self.ask_number(out);
+    }
+
+    /// Nobody can take the call now: a callback from a person instead, said with `intro`.
+    fn person_by_callback(&mut self, intro: &str, out: &mut Vec<Action>) {
+        self.kind = TicketKind::Callback;
+        self.topic = "persoenlich".into();
         out.push(Action::Say(Say::new(intro)));
         self.ask_number(out);
     }
@@ -452,6 +487,7 @@ mod tests {
                 office_id: Some("do-hoerde".into()),
                 postcode: Some(Postcode::parse("44263").unwrap()),
             }),
+            ..CallContext::default()
         }
     }
 
@@ -590,6 +626,35 @@ mod tests {
             let t = stored(&a).unwrap();
             assert_eq!((t.kind, t.topic.as_str()), (kind, topic));
         }
+    }
+
+    #[test]
+    fn a_person_is_put_through_while_the_office_is_open() {
+        let office = PhoneNumber::parse("+492315550110").unwrap();
+        let mut d = Dialog::new(
+            prompts(),
+            CallContext {
+                transfer: Some(TransferTarget { office_name: "Seniorenbüro Hörde".into(), number: office.clone() }), ..erika()
+            },
+        );
+        d.handle(Event::CallStarted);
+        let a = d.handle(Event::Key('0'));
+        assert_eq!(said(&a), ["transfer_connecting"]);
+        let Action::Say(say) = &a[0] else { panic!() };
+        assert_eq!(say.args, vec![("office".to_string(), "Seniorenbüro Hörde".to_string())]);
+        assert_eq!(a.last(), Some(&Action::Transfer(office)));
+        assert_eq!((d.outcome(), d.path().as_str()), (Some("transferred"), "main>person>transfer"));
+        assert!(d.is_finished());
+    }
+
+    #[test]
+    fn after_a_failed_transfer_the_caller_is_offered_a_callback() {
+        let mut d = Dialog::new(prompts(), CallContext { after_failed_transfer: true, ..erika() });
+        assert_eq!(said(&d.handle(Event::CallStarted)), ["transfer_failed", "confirm_number"]);
+        let a = d.handle(Event::Key('1'));
+        let t = stored(&a).unwrap();
+        assert_eq!((t.kind, t.topic.as_str()), (TicketKind::Callback, "persoenlich"));
+        assert_eq!(d.path(), "transfer_failed>number:ok");
     }
 
     #[test]

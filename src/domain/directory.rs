@@ -12,6 +12,8 @@ pub struct Office {
     pub name: String,
     pub district: String,
     pub phone: String,
+    /// As staff wrote them; see [`super::hours::OpeningHours`].
+    pub opening_hours: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,19 +47,28 @@ pub async fn find_person_by_phone(db: &Db, phone: &PhoneNumber) -> Result<Option
     }))
 }
 
-/// An office from a row with the columns id, name, district, phone.
+/// An office from a row with the columns id, name, district, phone, opening_hours.
 fn office_from_row(r: &sqlx::any::AnyRow) -> Office {
-    Office { id: r.get("id"), name: r.get("name"), district: r.get("district"), phone: r.get("phone") }
+    Office {
+        id: r.get("id"),
+        name: r.get("name"),
+        district: r.get("district"),
+        phone: r.get("phone"),
+        opening_hours: r.get("opening_hours"),
+    }
 }
 
 pub async fn office(db: &Db, id: &str) -> Result<Option<Office>, DbError> {
-    let row = sqlx::query("SELECT id, name, district, phone FROM offices WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query("SELECT id, name, district, phone, opening_hours FROM offices WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.as_ref().map(office_from_row))
 }
 
 pub async fn office_for_postcode(db: &Db, postcode: &Postcode) -> Result<Option<Office>, DbError> {
     let row = sqlx::query(
-        "SELECT o.id, o.name, o.district, o.phone FROM office_postcodes p JOIN offices o ON o.id = p.office_id WHERE p.postcode = $1",
+        "SELECT o.id, o.name, o.district, o.phone, o.opening_hours FROM office_postcodes p JOIN offices o ON o.id = p.office_id WHERE p.postcode = $1",
     )
     .bind(postcode.as_str())
     .fetch_optional(db.pool())
@@ -73,7 +84,8 @@ pub async fn fallback_office(db: &Db, configured: &str) -> Result<Option<Office>
     {
         return Ok(Some(o));
     }
-    let row = sqlx::query("SELECT id, name, district, phone FROM offices ORDER BY id LIMIT 1").fetch_optional(db.pool()).await?;
+    let row =
+        sqlx::query("SELECT id, name, district, phone, opening_hours FROM offices ORDER BY id LIMIT 1").fetch_optional(db.pool()).await?;
     Ok(row.as_ref().map(office_from_row))
 }
 
@@ -129,6 +141,8 @@ impl DirectoryFile {
             if o.id.is_empty() || !o.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
                 return Err(format!("office id {:?}: use lowercase letters, digits and '-'", o.id));
             }
+            // Transfers to the office depend on reading these.
+            super::hours::OpeningHours::parse(&o.opening_hours).map_err(|e| format!("office {}: {e}", o.id))?;
             for p in &o.postcodes {
                 if !seen.insert(p.clone()) {
                     return Err(format!("postcode {p} is assigned to more than one office"));

@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod directory;
+pub mod hours;
 pub mod phone;
 pub mod tickets;
 

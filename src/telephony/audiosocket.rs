@@ -12,7 +12,7 @@
 use super::call::{CallIo, CallMeta, Inbound, Outbound, frame_of, run_call};
 use crate::audio::FRAME_SAMPLES;
 use crate::audio::dtmf::DtmfDetector;
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, calls};
 use crate::server::AppState;
 use axum::Form;
 use axum::extract::State;
@@ -102,26 +102,66 @@ impl CallerRegistry {
     }
 }
 
-/// `POST /audiosocket/caller` (form: `uuid`, `caller`, `token`): the dialplan announces
-/// who is calling before it connects the AudioSocket with that UUID.
-pub async fn register_caller(State(app): State<AppState>, Form(form): Form<HashMap<String, String>>) -> Response {
+/// Checks the dialplan's shared secret (constant time). Rejections are responses.
+fn check_token(app: &AppState, form: &HashMap<String, String>) -> Result<(), Rejection> {
     let Some(expected) = &app.config.audiosocket.token else {
-        return (StatusCode::NOT_FOUND, "AudioSocket is not enabled\n").into_response();
+        return Err((StatusCode::NOT_FOUND, "AudioSocket is not enabled\n"));
     };
     let given = form.get("token").map(String::as_str).unwrap_or("");
-    // Constant-time comparison of the shared secret.
     let matches = given.len() == expected.expose_secret().len()
         && given.bytes().zip(expected.expose_secret().bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if !matches {
-        tracing::warn!("AudioSocket caller registration with a wrong token rejected");
-        return (StatusCode::FORBIDDEN, "wrong token\n").into_response();
+        tracing::warn!("AudioSocket dialplan request with a wrong token rejected");
+        return Err((StatusCode::FORBIDDEN, "wrong token\n"));
     }
-    let Some(call) = form.get("uuid").and_then(|u| uuid::Uuid::parse_str(u).ok()) else {
-        return (StatusCode::BAD_REQUEST, "form field uuid must be a UUID\n").into_response();
+    Ok(())
+}
+
+fn call_uuid(form: &HashMap<String, String>) -> Result<uuid::Uuid, Rejection> {
+    form.get("uuid").and_then(|u| uuid::Uuid::parse_str(u).ok()).ok_or((StatusCode::BAD_REQUEST, "form field uuid must be a UUID\n"))
+}
+
+/// A refused dialplan request: status and a one-line explanation.
+type Rejection = (StatusCode, &'static str);
+
+/// `POST /audiosocket/caller` (form: `uuid`, `caller`, `token`): the dialplan announces
+/// who is calling before it connects the AudioSocket with that UUID.
+pub async fn register_caller(State(app): State<AppState>, Form(form): Form<HashMap<String, String>>) -> Response {
+    let call = match check_token(&app, &form).and_then(|()| call_uuid(&form)) {
+        Ok(call) => call,
+        Err(rejection) => return rejection.into_response(),
     };
     let caller = form.get("caller").and_then(|c| PhoneNumber::from_caller_id(c));
     app.audiosocket_callers.register(call, caller);
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /audiosocket/transfer` (form: `uuid`, `token`, optional `status`): after the
+/// AudioSocket ends, the dialplan asks whether to put the caller through. The answer is
+/// the number to dial (200, plain text) or nothing (204). With `status` (Asterisk's
+/// DIALSTATUS) it reports how the transfer went instead; reconnecting the AudioSocket
+/// with the same UUID after a failed transfer brings the caller back to the hotline.
+pub async fn transfer(State(app): State<AppState>, Form(form): Form<HashMap<String, String>>) -> Response {
+    let call = match check_token(&app, &form).and_then(|()| call_uuid(&form)) {
+        Ok(call) => call,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let call = call.to_string();
+    let result = match form.get("status") {
+        // Asterisk says ANSWER where Twilio says completed.
+        Some(status) => {
+            let status = if status == "ANSWER" { "completed".to_string() } else { status.to_lowercase() };
+            calls::record_transfer_status(&app.db, "audiosocket", &call, &status).await.map(|()| StatusCode::NO_CONTENT.into_response())
+        }
+        None => calls::pending_transfer(&app.db, "audiosocket", &call).await.map(|number| match number {
+            Some(n) => (StatusCode::OK, n.as_str().to_string()).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        }),
+    };
+    result.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "transfer lookup failed");
+        (StatusCode::SERVICE_UNAVAILABLE, "try again\n").into_response()
+    })
 }
 
 /// Accepts AudioSocket connections until the listener fails; each call is its own task.

@@ -2,8 +2,9 @@
 //! frames, times out silence, and commits requests before they are confirmed.
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, Pcm};
-use crate::dialog::engine::KnownPerson;
+use crate::dialog::engine::{KnownPerson, TransferTarget};
 use crate::dialog::{Action, CallContext, Dialog, Event, Say, Stored};
+use crate::domain::hours::OpeningHours;
 use crate::domain::tickets::{self, CreatedTicket, NewTicket};
 use crate::domain::{PhoneNumber, calls, directory};
 use crate::server::AppState;
@@ -67,6 +68,8 @@ struct Player {
     offset: usize,
     next_due: Instant,
     marks: u64,
+    /// Frames the transport could not take (logged sparsely).
+    dropped: u64,
 }
 
 enum Tick {
@@ -77,7 +80,7 @@ enum Tick {
 
 impl Player {
     fn new() -> Player {
-        Player { queue: VecDeque::new(), offset: 0, next_due: Instant::now(), marks: 0 }
+        Player { queue: VecDeque::new(), offset: 0, next_due: Instant::now(), marks: 0, dropped: 0 }
     }
 
     fn busy(&self) -> bool {
@@ -111,7 +114,12 @@ impl Player {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Closed(_)) => return Tick::Closed,
             // The peer is not reading fast enough; dropping a frame beats stalling the call.
-            Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!("outgoing audio queue full, frame dropped"),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped += 1;
+                if self.dropped.is_power_of_two() {
+                    tracing::warn!(dropped = self.dropped, "outgoing audio queue full, frames dropped");
+                }
+            }
         }
         self.offset += FRAME_SAMPLES;
         if self.offset >= clip.samples.len() {
@@ -159,6 +167,34 @@ pub async fn run_call(app: AppState, io: CallIo, meta: CallMeta) {
     run_call_inner(app, io, meta, span.clone()).instrument(span).await
 }
 
+/// The office a "person, please" goes to (the caller's own, else the fallback office),
+/// if it is open now.
+async fn transfer_target(app: &AppState, person: Option<&directory::Person>) -> Option<TransferTarget> {
+    let db = &app.db;
+    let office = async {
+        if let Some(id) = person.and_then(|p| p.office_id.as_deref()) {
+            return directory::office(db, id).await;
+        }
+        if let Some(pc) = person.and_then(|p| p.postcode.as_ref())
+            && let Some(o) = directory::office_for_postcode(db, pc).await?
+        {
+            return Ok(Some(o));
+        }
+        directory::fallback_office(db, &app.config.dialog.default_office).await
+    }
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "office lookup failed; no transfer offered");
+        None
+    })?;
+    let hours = OpeningHours::parse(&office.opening_hours)
+        .inspect_err(|e| tracing::warn!(office = %office.id, error = %e, "opening hours unreadable; no transfer offered"))
+        .ok()?;
+    let number =
+        PhoneNumber::parse(&office.phone).inspect_err(|e| tracing::warn!(office = %office.id, error = %e, "office phone unusable")).ok()?;
+    hours.is_open(app.config.dialog.local_now()).then_some(TransferTarget { office_name: office.name, number })
+}
+
 async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing::Span) {
     let person = match &meta.caller {
         Some(phone) => directory::find_person_by_phone(&app.db, phone).await.unwrap_or_else(|e| {
@@ -167,7 +203,7 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         }),
         None => None,
     };
-    let call_id = match calls::start(
+    let started = calls::start(
         &app.db,
         &calls::NewCall {
             transport: meta.transport,
@@ -177,22 +213,30 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
             person_id: person.as_ref().map(|p| p.id.as_str()),
         },
     )
-    .await
-    {
-        Ok(id) => Some(id),
+    .await;
+    let (call_id, earlier_path) = match started {
+        Ok(calls::Started::New { id }) => (Some(id), None),
+        Ok(calls::Started::Resumed { id, path }) => (Some(id), Some(path)),
+        Ok(calls::Started::Refused { active }) => {
+            tracing::warn!(provider_call_id = ?meta.provider_call_id, active, "duplicate or replayed stream for a known call refused");
+            let _ = io.outbound.try_send(Outbound::Hangup);
+            return;
+        }
         Err(e) => {
             // The caller still gets served; only reporting loses this call.
             tracing::error!(error = %e, "cannot record call");
-            None
+            (None, None)
         }
     };
     if let Some(id) = &call_id {
         span.record("id", id.as_str());
     }
-    tracing::info!(known_caller = person.is_some(), "call started");
+    tracing::info!(known_caller = person.is_some(), resumed = earlier_path.is_some(), "call started");
     let ctx = CallContext {
         caller: meta.caller.clone(),
+        transfer: if earlier_path.is_some() { None } else { transfer_target(&app, person.as_ref()).await },
         person: person.map(|p| KnownPerson { id: p.id.clone(), name: p.display_name(), office_id: p.office_id, postcode: p.postcode }),
+        after_failed_transfer: earlier_path.is_some(),
     };
     let mut call = Call {
         app: app.clone(),
@@ -201,17 +245,27 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         player: Player::new(),
         listen_pending: false,
         hangup_pending: false,
+        transfer_pending: None,
         listen_deadline: None,
         store: None,
         call_id: call_id.clone(),
+        earlier_path,
     };
     let outcome = call.run().await;
     if let Some(id) = &call_id
-        && let Err(e) = calls::finish(&app.db, id, &call.dialog.path(), outcome).await
+        && outcome != Ended::Transferred
+        && let Err(e) = calls::finish(&app.db, id, &call.full_path(), call.dialog.outcome().unwrap_or("caller_hung_up")).await
     {
         tracing::error!(error = %e, "cannot record end of call");
     }
-    tracing::info!(outcome, path = %call.dialog.path(), "call ended");
+    tracing::info!(outcome = call.dialog.outcome().unwrap_or("caller_hung_up"), path = %call.full_path(), "call ended");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ended {
+    /// The end is recorded already (before the transport handed the call over).
+    Transferred,
+    Other,
 }
 
 struct Call {
@@ -221,15 +275,28 @@ struct Call {
     player: Player,
     listen_pending: bool,
     hangup_pending: bool,
+    transfer_pending: Option<PhoneNumber>,
     listen_deadline: Option<Instant>,
     store: Option<JoinHandle<Result<CreatedTicket, ()>>>,
     call_id: Option<String>,
+    /// The path before a failed transfer, when the caller came back.
+    earlier_path: Option<String>,
 }
 
 impl Call {
-    async fn run(&mut self) -> &'static str {
+    fn full_path(&self) -> String {
+        match &self.earlier_path {
+            Some(earlier) if !earlier.is_empty() => format!("{earlier}>{}", self.dialog.path()),
+            _ => self.dialog.path(),
+        }
+    }
+
+    async fn run(&mut self) -> Ended {
         self.dispatch(Event::CallStarted).await;
         loop {
+            if let Some(number) = self.transfer_pending.take_if(|_| !self.player.busy()) {
+                return self.transfer(number).await;
+            }
             if self.hangup_pending && !self.player.busy() {
                 let _ = self.io.outbound.send(Outbound::Hangup).await;
                 break;
@@ -278,7 +345,25 @@ impl Call {
         if let Some(store) = self.store.take() {
             let _ = store.await;
         }
-        self.dialog.outcome().unwrap_or("caller_hung_up")
+        Ended::Other
+    }
+
+    /// Records the transfer before the transport closes, so the provider's follow-up
+    /// request (or the dialplan's) finds the number to dial.
+    async fn transfer(&mut self, number: PhoneNumber) -> Ended {
+        let Some(id) = &self.call_id else {
+            tracing::error!("transfer impossible without a call row; ending the call");
+            let _ = self.io.outbound.send(Outbound::Hangup).await;
+            return Ended::Other;
+        };
+        if let Err(e) = calls::finish_with_transfer(&self.app.db, id, &self.full_path(), &number).await {
+            tracing::error!(error = %e, "cannot record the transfer; ending the call");
+            let _ = self.io.outbound.send(Outbound::Hangup).await;
+            return Ended::Other;
+        }
+        tracing::info!(to = %number.as_str(), "putting the caller through");
+        let _ = self.io.outbound.send(Outbound::Hangup).await;
+        Ended::Transferred
     }
 
     fn on_playback_done(&mut self) {
@@ -294,6 +379,7 @@ impl Call {
                 Action::Say(say) => self.say(&say).await,
                 Action::Listen => self.listen_pending = true,
                 Action::HangUp => self.hangup_pending = true,
+                Action::Transfer(number) => self.transfer_pending = Some(number),
                 Action::Store(mut ticket) => {
                     ticket.call_id = self.call_id.clone();
                     self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), ticket)));

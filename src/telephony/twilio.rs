@@ -98,16 +98,9 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// `POST /twilio/voice`: a call comes in.
-pub async fn voice(State(app): State<AppState>, SignedForm(form): SignedForm) -> Response {
-    let Some(call_sid) = field(&form, "CallSid").filter(|s| !s.is_empty()) else {
-        tracing::warn!("voice webhook without CallSid rejected");
-        return (StatusCode::BAD_REQUEST, "missing form field CallSid\n").into_response();
-    };
-    let from = field(&form, "From").unwrap_or("");
-    let to = field(&form, "To").unwrap_or("");
-    tracing::info!(call_sid, "incoming call");
-    let (base, ws_base) = public_bases(&app);
+/// TwiML that connects the call to our media stream, carrying the call's facts along.
+fn connect_to_stream(app: &AppState, call_sid: &str, from: &str, to: &str) -> Response {
+    let (base, ws_base) = public_bases(app);
     let param = |name: &str, value: &str| format!("<Parameter name=\"{}\" value=\"{}\"/>", xml_escape(name), xml_escape(value));
     twiml(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Connect action=\"{}\"><Stream url=\"{}\">{}{}{}</Stream></Connect></Response>",
@@ -119,10 +112,78 @@ pub async fn voice(State(app): State<AppState>, SignedForm(form): SignedForm) ->
     ))
 }
 
-/// `POST /twilio/after-stream`: our side closed the stream; the call ends.
-pub async fn after_stream(SignedForm(form): SignedForm) -> Response {
-    tracing::debug!(call_sid = field(&form, "CallSid").unwrap_or("-"), "stream ended, hanging up");
+fn hang_up() -> Response {
     twiml("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Hangup/></Response>".into())
+}
+
+fn required_call_sid(form: &[(String, String)]) -> Result<&str, (StatusCode, &'static str)> {
+    field(form, "CallSid").filter(|s| !s.is_empty()).ok_or_else(|| {
+        tracing::warn!("webhook without CallSid rejected");
+        (StatusCode::BAD_REQUEST, "missing form field CallSid\n")
+    })
+}
+
+/// `POST /twilio/voice`: a call comes in. Answering twice (a retried webhook) is harmless:
+/// the call's conversation starts only once, when its stream connects.
+pub async fn voice(State(app): State<AppState>, SignedForm(form): SignedForm) -> Response {
+    let call_sid = match required_call_sid(&form) {
+        Ok(sid) => sid,
+        Err(rejection) => return rejection.into_response(),
+    };
+    tracing::info!(call_sid, "incoming call");
+    connect_to_stream(&app, call_sid, field(&form, "From").unwrap_or(""), field(&form, "To").unwrap_or(""))
+}
+
+/// Seconds an office phone rings before the caller comes back to the hotline.
+const DIAL_TIMEOUT_SECS: u32 = 25;
+
+/// `POST /twilio/after-stream`: our side closed the stream. Either the caller asked for a
+/// person and the office is open (dial it), or the call ends.
+pub async fn after_stream(State(app): State<AppState>, SignedForm(form): SignedForm) -> Response {
+    let call_sid = match required_call_sid(&form) {
+        Ok(sid) => sid,
+        Err(rejection) => return rejection.into_response(),
+    };
+    match calls::pending_transfer(&app.db, "twilio", call_sid).await {
+        Ok(Some(number)) => {
+            tracing::info!(call_sid, to = number.as_str(), "transferring the call");
+            let (base, _) = public_bases(&app);
+            twiml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial action=\"{}\" timeout=\"{DIAL_TIMEOUT_SECS}\">{}</Dial></Response>",
+                xml_escape(&format!("{base}/twilio/dial-result")),
+                xml_escape(number.as_str()),
+            ))
+        }
+        Ok(None) => {
+            tracing::debug!(call_sid, "stream ended, hanging up");
+            hang_up()
+        }
+        Err(e) => {
+            // 5xx makes the provider retry; the caller waits a moment instead of being cut off.
+            tracing::error!(error = %e, call_sid, "cannot look up a transfer");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again\n").into_response()
+        }
+    }
+}
+
+/// `POST /twilio/dial-result`: how the transfer went. If nobody answered, the caller comes
+/// back to the hotline, which offers a callback.
+pub async fn dial_result(State(app): State<AppState>, SignedForm(form): SignedForm) -> Response {
+    let call_sid = match required_call_sid(&form) {
+        Ok(sid) => sid,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let status = field(&form, "DialCallStatus").unwrap_or("failed");
+    if let Err(e) = calls::record_transfer_status(&app.db, "twilio", call_sid, status).await {
+        tracing::error!(error = %e, call_sid, "cannot record the transfer's result");
+        return (StatusCode::SERVICE_UNAVAILABLE, "try again\n").into_response();
+    }
+    tracing::info!(call_sid, status, "transfer ended");
+    if status == "completed" {
+        hang_up()
+    } else {
+        connect_to_stream(&app, call_sid, field(&form, "From").unwrap_or(""), field(&form, "To").unwrap_or(""))
+    }
 }
 
 /// `POST /twilio/status`: the provider reports how a call ended (completed, busy,

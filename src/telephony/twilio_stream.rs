@@ -36,6 +36,8 @@ const MAX_BAD_MESSAGES: u32 = 10;
 const MAX_MEDIA_BYTES: usize = 8000;
 /// Outgoing frames buffered towards a slow peer before frames are dropped.
 const OUTBOUND_QUEUE: usize = 50;
+/// A peer that accepts no data for this long is gone (half-open or stuck).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// WebSocket close codes (RFC 6455).
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_POLICY: u16 = 1008;
@@ -265,8 +267,14 @@ async fn write_loop(mut sink: Sink, mut outbound: mpsc::Receiver<Outbound>, stre
             Outbound::Clear => format!(r#"{{"event":"clear","streamSid":{sid}}}"#),
             Outbound::Hangup => break,
         };
-        if sink.send(Message::Text(json.into())).await.is_err() {
-            return;
+        match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(json.into()))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return,
+            Err(_) => {
+                // Dropping the receiver ends the call: its next frame finds the line closed.
+                tracing::warn!("media-stream peer stopped reading; closing the stream");
+                return;
+            }
         }
     }
     let (code, reason) = close_reason.lock().expect("close reason lock").take().unwrap_or((CLOSE_NORMAL, "call ended".into()));

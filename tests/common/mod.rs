@@ -9,6 +9,7 @@ use seniorentelefon::db::Db;
 use seniorentelefon::dialog::Prompts;
 use seniorentelefon::domain::directory::DirectoryFile;
 use seniorentelefon::server::{AppState, Server};
+use sqlx::Row;
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 
@@ -110,4 +111,21 @@ pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> Test
             .unwrap()
     });
     TestApp { base: format!("http://{addr}"), audiosocket, db: state.db.clone(), state, _dir: dir, stop: Some(stop), server }
+}
+
+/// The call row for a provider call id, once the server has recorded its end (it does
+/// so just after closing the line, so the caller may be faster): (id, path, outcome).
+pub async fn ended_call(db: &Db, call_sid: &str) -> (String, String, String) {
+    for _ in 0..100 {
+        let r: sqlx::any::AnyRow = sqlx::query("SELECT id, path, outcome, ended_at FROM calls WHERE provider_call_id = $1")
+            .bind(call_sid)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if r.get::<Option<String>, _>("ended_at").is_some() {
+            return (r.get("id"), r.get("path"), r.get::<Option<String>, _>("outcome").unwrap_or_default());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("call {call_sid} was never recorded as ended");
 }

@@ -1,23 +1,23 @@
-//! A simulated caller that dials a running hotline the way a telephony provider does:
-//! the voice webhook first, then the media-stream WebSocket, sending keys and audio in
-//! real-time 20 ms frames and recording everything the hotline plays.
+//! A simulated caller that dials a running hotline the way a telephony provider or an
+//! Asterisk PBX does: Twilio-style (voice webhook, then the media-stream WebSocket) or
+//! AudioSocket (caller registration, then the TCP stream), sending keys and audio in
+//! real-time 20 ms frames and recording everything the hotline plays. Transfers are
+//! followed like the provider does: the office phone answers, or the caller comes back.
 //!
-//! It is the demo (`hotline call`), the smoke test and the end-to-end tests' telephone.
+//! It is the demo (`hotline call`), the smoke test, the load generator (`hotline bench
+//! calls`) and the end-to-end tests' telephone.
 
-use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm, g711, wav};
+mod audiosocket;
+mod twilio;
+
+use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm, wav};
 use crate::dialog::Prompts;
-use crate::telephony::signature;
-use anyhow::{Context, anyhow, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use futures_util::{SinkExt, StreamExt};
+use anyhow::{Context, bail};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// One thing the caller does.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +76,19 @@ pub struct CallOptions {
     pub max_duration: Duration,
     /// Sign requests like the provider does (`X-Twilio-Signature`) with this auth token.
     pub auth_token: Option<String>,
+    pub transport: Transport,
+    /// Whether the office phone answers when the hotline puts the call through.
+    pub office_answers: bool,
+}
+
+/// How the simulated caller reaches the hotline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    /// Webhooks and the media stream at [`CallOptions::server`].
+    Twilio,
+    /// AudioSocket at `address` (host:port); the caller ID is registered at
+    /// [`CallOptions::server`] with the dialplan's `token`, as the documented dialplan does.
+    AudioSocket { address: String, token: String },
 }
 
 impl CallOptions {
@@ -89,24 +102,19 @@ impl CallOptions {
             think: Duration::from_millis(300),
             max_duration: Duration::from_secs(180),
             auth_token: None,
+            transport: Transport::Twilio,
+            office_answers: true,
         }
+    }
+
+    pub fn over_audiosocket(mut self, address: &str, token: &str) -> CallOptions {
+        self.transport = Transport::AudioSocket { address: address.to_string(), token: token.to_string() };
+        self
     }
 
     pub fn signed_with(mut self, auth_token: &str) -> CallOptions {
         self.auth_token = Some(auth_token.to_string());
         self
-    }
-
-    /// A form POST as the provider sends it, signed when there is a token.
-    fn post(&self, http: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        let request = http.post(url).form(form);
-        match &self.auth_token {
-            Some(token) => {
-                let params: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-                request.header(signature::HEADER, signature::sign(token, url, &params))
-            }
-            None => request,
-        }
     }
 }
 
@@ -129,7 +137,8 @@ pub struct Played {
 
 #[derive(Debug, Clone)]
 pub struct CallReport {
-    pub call_sid: String,
+    /// The provider's id of the call (Twilio CallSid, or the AudioSocket UUID).
+    pub call_id: String,
     pub lines: Vec<Line>,
     pub played: Vec<Played>,
     /// Key press to the first audio frame of the answer, for keys pressed while the hotline was quiet.
@@ -141,7 +150,10 @@ pub struct CallReport {
     /// The caller's own audio on the same timeline.
     pub sent: Pcm,
     pub hung_up_by_hotline: bool,
-    pub after_stream_twiml: Option<String>,
+    /// Numbers the hotline put the call through to.
+    pub transfers: Vec<String>,
+    /// Connections to the hotline (more than one after an unanswered transfer).
+    pub connections: u32,
 }
 
 impl CallReport {
@@ -154,143 +166,148 @@ impl CallReport {
     }
 }
 
-struct Twiml {
-    stream_url: String,
-    action: Option<String>,
-    parameters: Vec<(String, String)>,
-}
-
-fn parse_twiml(xml: &str) -> anyhow::Result<Twiml> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let (mut stream_url, mut action, mut parameters) = (None, None, Vec::new());
-    loop {
-        match reader.read_event().context("TwiML is not XML")? {
-            Event::Start(e) | Event::Empty(e) => {
-                let attr = |name: &[u8]| -> anyhow::Result<Option<String>> {
-                    for a in e.attributes() {
-                        let a = a?;
-                        if a.key.as_ref() == name {
-                            return Ok(Some(a.unescape_value()?.into_owned()));
-                        }
-                    }
-                    Ok(None)
-                };
-                match e.name().as_ref() {
-                    b"Connect" => action = attr(b"action")?,
-                    b"Stream" => stream_url = attr(b"url")?,
-                    b"Parameter" => {
-                        if let (Some(n), Some(v)) = (attr(b"name")?, attr(b"value")?) {
-                            parameters.push((n, v));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    let stream_url = stream_url.ok_or_else(|| anyhow!("TwiML has no <Connect><Stream url=...>: {xml}"))?;
-    Ok(Twiml { stream_url, action, parameters })
-}
-
+/// What the caller hears from the hotline, whatever the transport.
 enum FromHotline {
-    Media(Vec<u8>),
+    /// One frame of audio, decoded to linear samples.
+    Media(Vec<i16>),
+    /// End of a prompt (Twilio only; AudioSocket has no marks).
     Mark(String),
+    /// Buffered audio dropped (barge-in; Twilio only).
     Clear,
     Closed,
 }
 
+type Heard = mpsc::UnboundedReceiver<(Instant, FromHotline)>;
+
+/// The caller's side of one connection to the hotline.
+enum Wire {
+    Twilio(twilio::Wire),
+    AudioSocket(audiosocket::Wire),
+}
+
+impl Wire {
+    async fn key(&mut self, key: char) -> anyhow::Result<()> {
+        match self {
+            Wire::Twilio(w) => w.key(key).await,
+            Wire::AudioSocket(w) => w.key(key).await,
+        }
+    }
+
+    /// One 20 ms frame of the caller's audio; an error means the hotline closed the line.
+    async fn audio(&mut self, frame: &[i16; FRAME_SAMPLES]) -> anyhow::Result<()> {
+        match self {
+            Wire::Twilio(w) => w.audio(frame).await,
+            Wire::AudioSocket(w) => w.audio(frame).await,
+        }
+    }
+
+    /// Tells the hotline a prompt has been played (Twilio echoes marks).
+    async fn played(&mut self, mark: &str) {
+        if let Wire::Twilio(w) = self {
+            w.played(mark).await;
+        }
+    }
+
+    async fn hang_up(&mut self) {
+        match self {
+            Wire::Twilio(w) => w.hang_up().await,
+            Wire::AudioSocket(w) => w.hang_up().await,
+        }
+    }
+}
+
+/// How one connection ended.
+enum Hung {
+    ByCaller,
+    ByHotline,
+    TimedOut,
+}
+
 /// Places one call and returns what happened. Errors only for failures to connect or
-/// protocol violations by the hotline; a hang-up by either side is a normal end.
+/// protocol violations by the hotline; a hang-up by either side is a normal end. When
+/// the hotline transfers the call, the office phone answers or not as the options say;
+/// if not, the caller is back on the hotline and the script goes on.
 pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::Result<CallReport> {
-    let http = reqwest::Client::new();
-    let call_sid = format!("CA{}", uuid::Uuid::new_v4().simple());
-    let form = [
-        ("CallSid", call_sid.as_str()),
-        ("AccountSid", "AC00000000000000000000000000000000"),
-        ("From", options.from.as_str()),
-        ("To", options.to.as_str()),
-        ("CallStatus", "ringing"),
-        ("Direction", "inbound"),
-        ("ApiVersion", "2010-04-01"),
-    ];
-    let response = options
-        .post(&http, &format!("{}/twilio/voice", options.server), &form)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the hotline at {}", options.server))?;
-    let status = response.status();
-    let body = response.text().await?;
-    if !status.is_success() {
-        bail!("voice webhook answered {status}: {body}");
-    }
-    let twiml = parse_twiml(&body)?;
-    let mut upgrade = twiml.stream_url.as_str().into_client_request().context("bad stream URL in TwiML")?;
-    if let Some(token) = &options.auth_token {
-        upgrade.headers_mut().insert(signature::HEADER, signature::sign(token, &twiml.stream_url, &[]).parse()?);
-    }
-    let (ws, _) =
-        tokio_tungstenite::connect_async(upgrade).await.with_context(|| format!("cannot open media stream {}", twiml.stream_url))?;
-    let (mut ws_tx, mut ws_rx) = ws.split();
-    let stream_sid = format!("MZ{}", uuid::Uuid::new_v4().simple());
-    let custom: serde_json::Map<String, serde_json::Value> =
-        twiml.parameters.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-    let start = serde_json::json!({
-        "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
-        "start": {
-            "accountSid": "AC00000000000000000000000000000000", "streamSid": stream_sid, "callSid": call_sid,
-            "tracks": ["inbound"], "customParameters": custom,
-            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
-        }
-    });
-    ws_tx.send(Message::Text(r#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#.into())).await?;
-    ws_tx.send(Message::Text(start.to_string().into())).await?;
-
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let reader = tokio::spawn(async move {
-        while let Some(message) = ws_rx.next().await {
-            let text = match message {
-                Ok(Message::Text(t)) => t,
-                Ok(Message::Close(_)) | Err(_) => break,
-                Ok(_) => continue,
-            };
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-            let event = match v["event"].as_str() {
-                Some("media") => match v["media"]["payload"].as_str().map(|p| BASE64.decode(p)) {
-                    Some(Ok(bytes)) => FromHotline::Media(bytes),
-                    _ => continue,
-                },
-                Some("mark") => FromHotline::Mark(v["mark"]["name"].as_str().unwrap_or_default().to_string()),
-                Some("clear") => FromHotline::Clear,
-                _ => continue,
-            };
-            if events_tx.send((Instant::now(), event)).is_err() {
-                return;
-            }
-        }
-        let _ = events_tx.send((Instant::now(), FromHotline::Closed));
-    });
-
     let t0 = Instant::now();
     let mut sim = Simulation::new(prompts, t0);
     let mut steps: VecDeque<Step> = options.steps.iter().cloned().collect();
-    let mut seq = 2u64;
+    let mut call = match &options.transport {
+        Transport::Twilio => Call::Twilio(twilio::Call::new(options)),
+        Transport::AudioSocket { address, token } => Call::AudioSocket(audiosocket::Call::new(options, address, token)),
+    };
+    let mut connections = 0;
+    loop {
+        let (wire, heard) = match &mut call {
+            Call::Twilio(c) => c.connect(options).await.map(|(w, h)| (Wire::Twilio(w), h))?,
+            Call::AudioSocket(c) => c.connect(options).await.map(|(w, h)| (Wire::AudioSocket(w), h))?,
+        };
+        connections += 1;
+        let hung = converse(wire, heard, &mut steps, &mut sim, options, t0).await?;
+        if !matches!(hung, Hung::ByHotline) {
+            break;
+        }
+        let transfer = match &mut call {
+            Call::Twilio(c) => c.after_stream(options).await?,
+            Call::AudioSocket(c) => c.after_stream(options).await?,
+        };
+        let Some(number) = transfer else { break };
+        sim.line(Instant::now(), "hotline", format!("puts the call through to {number}"));
+        sim.transfers.push(number);
+        if options.office_answers {
+            sim.line(Instant::now(), "office", "answers".into());
+            match &mut call {
+                Call::Twilio(c) => c.dial_result(options, "completed").await?,
+                Call::AudioSocket(c) => c.dial_result(options, "ANSWER").await?,
+            };
+            break;
+        }
+        sim.line(Instant::now(), "office", "does not answer".into());
+        match &mut call {
+            Call::Twilio(c) => c.dial_result(options, "no-answer").await?,
+            Call::AudioSocket(c) => c.dial_result(options, "NOANSWER").await?,
+        };
+    }
+    Ok(sim.finish(call.id(), connections))
+}
+
+/// Transport state of one call across its connections (a transfer that nobody answers
+/// brings the caller back on a new connection).
+enum Call {
+    Twilio(twilio::Call),
+    AudioSocket(audiosocket::Call),
+}
+
+impl Call {
+    fn id(&self) -> String {
+        match self {
+            Call::Twilio(c) => c.call_sid.clone(),
+            Call::AudioSocket(c) => c.uuid.to_string(),
+        }
+    }
+}
+
+/// One connection: plays the script in real time against what the hotline says.
+async fn converse(
+    mut wire: Wire,
+    mut heard: Heard,
+    steps: &mut VecDeque<Step>,
+    sim: &mut Simulation<'_>,
+    options: &CallOptions,
+    t0: Instant,
+) -> anyhow::Result<Hung> {
     let mut tick = tokio::time::interval(Duration::from_millis(FRAME_MS));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let deadline = t0 + options.max_duration;
-    let mut frame_no = 0u64;
-    let mut hung_up_by_hotline = false;
     let mut waiting_since = Instant::now();
-    let mut paused_until = t0;
-    loop {
+    let mut paused_until = Instant::now();
+    let hung = loop {
         tokio::select! {
             _ = tick.tick() => {
                 let now = Instant::now();
                 if now > deadline {
                     sim.line(now, "caller", "gives up: call took too long".into());
-                    break;
+                    wire.hang_up().await;
+                    break Hung::TimedOut;
                 }
                 // What the caller does next, if it is time.
                 if sim.speaking.is_empty() && now >= paused_until && let Some(step) = steps.front().cloned() {
@@ -303,10 +320,9 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
                         waiting_since = now;
                         match step {
                             Step::Key(k) | Step::BargeIn(k) => {
-                                seq += 1;
-                                let msg = serde_json::json!({"event": "dtmf", "streamSid": stream_sid, "sequenceNumber": seq.to_string(),
-                                    "dtmf": {"track": "inbound_track", "digit": k.to_string()}});
-                                ws_tx.send(Message::Text(msg.to_string().into())).await?;
+                                if wire.key(k).await.is_err() {
+                                    break Hung::ByHotline;
+                                }
                                 sim.key_sent(now, k, matches!(step, Step::Key(_)));
                             }
                             Step::Wait => {}
@@ -321,67 +337,50 @@ pub async fn dial(options: &CallOptions, prompts: Option<&Prompts>) -> anyhow::R
                             }
                             Step::HangUp => {
                                 sim.line(now, "caller", "hangs up".into());
-                                seq += 1;
-                                let stop = serde_json::json!({"event": "stop", "streamSid": stream_sid, "sequenceNumber": seq.to_string(),
-                                    "stop": {"accountSid": "AC00000000000000000000000000000000", "callSid": call_sid}});
-                                let _ = ws_tx.send(Message::Text(stop.to_string().into())).await;
-                                let _ = ws_tx.close().await;
-                                break;
+                                wire.hang_up().await;
+                                break Hung::ByCaller;
                             }
                         }
                     }
                 }
                 // Like a real line, the caller's side always streams audio, silence included.
                 let frame = sim.next_caller_frame(now);
-                seq += 1;
-                frame_no += 1;
-                let msg = serde_json::json!({"event": "media", "streamSid": stream_sid, "sequenceNumber": seq.to_string(),
-                    "media": {"track": "inbound", "chunk": frame_no.to_string(), "timestamp": (frame_no * FRAME_MS).to_string(),
-                              "payload": BASE64.encode(&frame)}});
-                if ws_tx.send(Message::Text(msg.to_string().into())).await.is_err() {
-                    hung_up_by_hotline = true;
-                    break;
+                if wire.audio(&frame).await.is_err() {
+                    break Hung::ByHotline;
                 }
             }
-            event = events.recv() => {
-                let Some((at, event)) = event else { hung_up_by_hotline = true; break };
+            event = heard.recv() => {
+                let Some((at, event)) = event else { break Hung::ByHotline };
                 match event {
-                    FromHotline::Media(bytes) => sim.media(at, &bytes),
+                    FromHotline::Media(samples) => sim.media(at, &samples),
                     FromHotline::Mark(name) => {
                         sim.mark(at, &name);
-                        // Twilio echoes a mark once the audio before it has been played.
-                        let echo = serde_json::json!({"event": "mark", "streamSid": stream_sid, "sequenceNumber": "0", "mark": {"name": name}});
-                        let _ = ws_tx.send(Message::Text(echo.to_string().into())).await;
+                        wire.played(&name).await;
                     }
                     FromHotline::Clear => sim.line(at, "hotline", "stops speaking (barge-in)".into()),
                     FromHotline::Closed => {
                         sim.line(at, "hotline", "hangs up".into());
-                        hung_up_by_hotline = true;
-                        break;
+                        break Hung::ByHotline;
                     }
                 }
             }
         }
-    }
+    };
     // What the hotline sent before it closed may still be queued: take it in.
-    let mut reader = reader;
-    if tokio::time::timeout(Duration::from_secs(2), &mut reader).await.is_err() {
-        reader.abort();
-    }
-    while let Ok((at, event)) = events.try_recv() {
+    drop(wire);
+    let until = Instant::now() + Duration::from_secs(2);
+    while let Ok(Some((at, event))) = tokio::time::timeout_at(until, heard.recv()).await {
         match event {
-            FromHotline::Media(bytes) => sim.media(at, &bytes),
+            FromHotline::Media(samples) => sim.media(at, &samples),
             FromHotline::Mark(name) => sim.mark(at, &name),
-            FromHotline::Clear | FromHotline::Closed => {}
+            FromHotline::Clear => {}
+            FromHotline::Closed => break,
         }
     }
-    let mut after_stream_twiml = None;
-    if hung_up_by_hotline && let Some(action) = &twiml.action {
-        // The provider asks what comes after the stream; the hotline decides (hang up, transfer).
-        let answer = options.post(&http, action, &[("CallSid", call_sid.as_str()), ("CallStatus", "in-progress")]).send().await?;
-        after_stream_twiml = Some(answer.text().await?);
+    if matches!(hung, Hung::ByHotline) {
+        sim.hung_up_by_hotline = true;
     }
-    Ok(sim.finish(call_sid, hung_up_by_hotline, after_stream_twiml))
+    Ok(hung)
 }
 
 /// The caller's view of the call as it unfolds.
@@ -399,7 +398,8 @@ struct Simulation<'a> {
     /// Key press waiting for the first answer frame (only presses made in quiet).
     pending_latency: Option<Instant>,
     speaking: VecDeque<i16>,
-    decoded: Vec<i16>,
+    transfers: Vec<String>,
+    hung_up_by_hotline: bool,
 }
 
 impl<'a> Simulation<'a> {
@@ -417,7 +417,8 @@ impl<'a> Simulation<'a> {
             longest_gap: Duration::ZERO,
             pending_latency: None,
             speaking: VecDeque::new(),
-            decoded: Vec::with_capacity(FRAME_SAMPLES),
+            transfers: Vec::new(),
+            hung_up_by_hotline: false,
         }
     }
 
@@ -444,7 +445,7 @@ impl<'a> Simulation<'a> {
         ((at - self.t0).as_micros() as usize * PHONE_RATE as usize / 1_000_000) / FRAME_SAMPLES * FRAME_SAMPLES
     }
 
-    fn media(&mut self, at: Instant, bytes: &[u8]) {
+    fn media(&mut self, at: Instant, samples: &[i16]) {
         if let Some(pressed) = self.pending_latency.take() {
             self.latencies.push(at - pressed);
         }
@@ -453,13 +454,12 @@ impl<'a> Simulation<'a> {
         {
             self.longest_gap = self.longest_gap.max(at - last);
         }
-        g711::decode_into(bytes, &mut self.decoded);
         // Frames arrive paced; a gap of more than two frames is real silence on the line.
         let pos = self.timeline_pos(at);
         if pos > self.received.len() + 2 * FRAME_SAMPLES {
             self.received.resize(pos, 0);
         }
-        self.received.extend_from_slice(&self.decoded);
+        self.received.extend_from_slice(samples);
         self.frames_since_mark += 1;
         self.last_media = Some(at);
     }
@@ -473,7 +473,7 @@ impl<'a> Simulation<'a> {
         self.played.push(Played { prompt, at: at - self.t0, audio });
     }
 
-    fn next_caller_frame(&mut self, now: Instant) -> Vec<u8> {
+    fn next_caller_frame(&mut self, now: Instant) -> [i16; FRAME_SAMPLES] {
         let mut frame = [0i16; FRAME_SAMPLES];
         for s in frame.iter_mut() {
             *s = self.speaking.pop_front().unwrap_or(0);
@@ -483,20 +483,21 @@ impl<'a> Simulation<'a> {
             self.sent.resize(pos, 0);
         }
         self.sent.extend_from_slice(&frame);
-        frame.iter().map(|&s| g711::linear_to_ulaw(s)).collect()
+        frame
     }
 
-    fn finish(self, call_sid: String, hung_up_by_hotline: bool, after_stream_twiml: Option<String>) -> CallReport {
+    fn finish(self, call_id: String, connections: u32) -> CallReport {
         CallReport {
-            call_sid,
+            call_id,
             lines: self.lines,
             played: self.played,
             turn_latencies: self.latencies,
             longest_gap: self.longest_gap,
             received: Pcm { rate: PHONE_RATE, samples: self.received },
             sent: Pcm { rate: PHONE_RATE, samples: self.sent },
-            hung_up_by_hotline,
-            after_stream_twiml,
+            hung_up_by_hotline: self.hung_up_by_hotline,
+            transfers: self.transfers,
+            connections,
         }
     }
 }
@@ -522,14 +523,5 @@ mod tests {
         assert!(parse_script("key:12").is_err());
         assert!(parse_script("pause:soon").is_err());
         assert!(parse_script("dance").is_err());
-    }
-
-    #[test]
-    fn twiml_is_read_with_escapes() {
-        let t = parse_twiml(r#"<?xml version="1.0"?><Response><Connect action="http://h/after?a=1&amp;b=2"><Stream url="ws://h/twilio/media"><Parameter name="caller" value="+49 &quot;x&quot;"/></Stream></Connect></Response>"#).unwrap();
-        assert_eq!(t.stream_url, "ws://h/twilio/media");
-        assert_eq!(t.action.as_deref(), Some("http://h/after?a=1&b=2"));
-        assert_eq!(t.parameters, vec![("caller".to_string(), "+49 \"x\"".to_string())]);
-        assert!(parse_twiml("<Response><Say>hi</Say></Response>").is_err());
     }
 }
