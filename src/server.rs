@@ -107,8 +107,21 @@ impl Server {
     }
 }
 
+/// Send buffer of every accepted connection (inherited from the listener). The kernel
+/// would otherwise grow it to megabytes, so a peer that stops reading a media stream
+/// would soak up minutes of audio before our write timeout could notice; this is ~5 s of
+/// media-stream JSON, plenty for a peer that reads.
+const SEND_BUFFER_BYTES: u32 = 64 * 1024;
+
 async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+    let listen = || -> std::io::Result<tokio::net::TcpListener> {
+        let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.set_send_buffer_size(SEND_BUFFER_BYTES)?;
+        socket.bind(addr)?;
+        socket.listen(1024)
+    };
+    listen().map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
 }
 
 async fn shutdown_signal() {

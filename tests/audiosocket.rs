@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{AUDIOSOCKET_TOKEN, Backend, spawn_app};
-use seniorentelefon::telephony::audiosocket::{KIND_AUDIO, KIND_DTMF, KIND_HANGUP, KIND_UUID, encode_frame, read_frame};
+use common::{AUDIOSOCKET_TOKEN, Backend, set_offices_open, spawn_app};
+use seniorentelefon::caller::dial;
+use seniorentelefon::telephony::audiosocket::{KIND_AUDIO, KIND_HANGUP, KIND_UUID, encode_frame, read_frame};
 use sqlx::Row;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -26,7 +27,7 @@ async fn register(base: &str, call: uuid::Uuid, caller: &str, token: &str) -> re
 }
 
 enum Heard {
-    Audio(Vec<i16>),
+    Audio,
     HangUp,
 }
 
@@ -39,7 +40,7 @@ async fn connect(addr: std::net::SocketAddr, call: uuid::Uuid) -> (OwnedWriteHal
     tokio::spawn(async move {
         while let Ok(frame) = read_frame(&mut read_half).await {
             let heard = match frame.kind {
-                KIND_AUDIO => Heard::Audio(frame.payload.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()),
+                KIND_AUDIO => Heard::Audio,
                 KIND_HANGUP => Heard::HangUp,
                 _ => continue,
             };
@@ -52,61 +53,16 @@ async fn connect(addr: std::net::SocketAddr, call: uuid::Uuid) -> (OwnedWriteHal
     (write_half, rx)
 }
 
-/// Plays a keypad caller: after each prompt has ended (quiet for 700 ms), presses the next
-/// key; streams silence all the time like a real line. Returns all audio heard, the
-/// latencies from key to first answer frame, and whether the hotline hung up.
-async fn keypad_caller(
-    writer: &mut OwnedWriteHalf,
-    heard: &mut mpsc::UnboundedReceiver<(Instant, Heard)>,
-    keys: &str,
-) -> (Vec<i16>, Vec<Duration>, bool) {
-    let mut keys: Vec<char> = keys.chars().rev().collect();
-    let mut audio = Vec::new();
-    let mut latencies = Vec::new();
-    let mut last_audio: Option<Instant> = None;
-    let mut pressed: Option<Instant> = None;
-    let deadline = Instant::now() + Duration::from_secs(150);
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                assert!(Instant::now() < deadline, "call took too long");
-                if send(writer, KIND_AUDIO, &[0u8; 320]).await.is_err() {
-                    return (audio, latencies, true);
-                }
-                if let Some(last) = last_audio
-                    && pressed.is_none()
-                    && last.elapsed() > Duration::from_millis(700)
-                    && let Some(key) = keys.pop()
-                {
-                    send(writer, KIND_DTMF, &[key as u8]).await.unwrap();
-                    pressed = Some(Instant::now());
-                }
-            }
-            event = heard.recv() => match event {
-                Some((at, Heard::Audio(samples))) => {
-                    if let Some(p) = pressed.take() {
-                        latencies.push(at - p);
-                    }
-                    audio.extend(samples);
-                    last_audio = Some(at);
-                }
-                Some((_, Heard::HangUp)) | None => return (audio, latencies, true),
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keypad_callback_over_audiosocket_creates_a_ticket() {
     let app = spawn_app(Backend::Sqlite).await;
-    let call = uuid::Uuid::new_v4();
-    assert_eq!(register(&app.base, call, "+4923155512345", AUDIOSOCKET_TOKEN).await, 204);
-    let (mut writer, mut heard) = connect(app.audiosocket, call).await;
-    let (audio, latencies, hung_up) = keypad_caller(&mut writer, &mut heard, "311").await;
-    assert!(hung_up);
+    let options = app.caller("+4923155512345", "3,1,1").over_audiosocket(&app.audiosocket.to_string(), AUDIOSOCKET_TOKEN);
+    let report = dial(&options, None).await.unwrap();
+    assert!(report.hung_up_by_hotline);
+    let latencies = &report.turn_latencies;
     assert_eq!(latencies.len(), 3, "every key got an answer");
     assert!(latencies.iter().all(|l| *l < Duration::from_millis(1000)), "{latencies:?}");
+    let audio = &report.received.samples;
     let rms = (audio.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / audio.len() as f64).sqrt();
     assert!(audio.len() > 8000 * 30 && rms > 500.0, "{} samples, rms {rms}", audio.len());
     let row = sqlx::query(
@@ -202,6 +158,8 @@ fn key_tone(key: char, ms: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_sent_as_tones_in_the_audio_are_understood() {
     let app = spawn_app(Backend::Sqlite).await;
+    // "0" asks for a person; with the office closed that is a callback.
+    set_offices_open(&app, false).await;
     let call = uuid::Uuid::new_v4();
     assert_eq!(register(&app.base, call, "+4923155512345", AUDIOSOCKET_TOKEN).await, 204);
     let (mut writer, mut heard) = connect(app.audiosocket, call).await;
@@ -243,5 +201,36 @@ async fn keys_sent_as_tones_in_the_audio_are_understood() {
     let (topic, path) = ended.expect("the call was recorded as ended");
     assert_eq!(topic, "persoenlich");
     assert!(path.starts_with("main>person>number:ok>stored"), "{path}");
+    app.stop().await;
+}
+
+/// A PBX connection that keeps sending audio but stops reading ours ends its call within
+/// seconds (bounded send buffer, write timeout), instead of buffering the prompts forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pbx_that_stops_reading_ends_its_call() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let call = uuid::Uuid::new_v4();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let (_never_read, mut writer) = socket.connect(app.audiosocket).await.unwrap().into_split();
+    send(&mut writer, KIND_UUID, call.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let ended = loop {
+        tick.tick().await;
+        assert!(started.elapsed() < Duration::from_secs(40), "the stuck call was never ended");
+        let _ = send(&mut writer, KIND_AUDIO, &[0u8; 320]).await;
+        if started.elapsed().as_millis() % 500 < 20 {
+            let outcome: Option<Option<String>> = sqlx::query_scalar("SELECT outcome FROM calls WHERE provider_call_id = $1")
+                .bind(call.to_string())
+                .fetch_optional(app.db.pool())
+                .await
+                .unwrap();
+            if let Some(Some(outcome)) = outcome {
+                break outcome;
+            }
+        }
+    };
+    assert_eq!(ended, "caller_hung_up");
     app.stop().await;
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use common::{AUTH_TOKEN, Backend, spawn_app};
 use futures_util::{SinkExt, StreamExt};
 use seniorentelefon::caller::{CallOptions, dial, parse_script};
@@ -34,10 +36,47 @@ fn signed_form(url: &str, form: &[(&str, &str)]) -> (String, String) {
 }
 
 fn start_message(encoding: &str) -> String {
-    serde_json::json!({"event": "start", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "callSid": "CAbad",
+    start_message_for("CAbad", encoding)
+}
+
+fn start_message_for(call_sid: &str, encoding: &str) -> String {
+    serde_json::json!({"event": "start", "streamSid": "MZ1", "start": {"streamSid": "MZ1", "callSid": call_sid,
         "customParameters": {"caller": "+4923155512345"},
         "mediaFormat": {"encoding": encoding, "sampleRate": 8000, "channels": 1}}})
     .to_string()
+}
+
+/// A media socket whose client side has a tiny receive buffer, so a client that stops
+/// reading stalls the server's writes within seconds.
+async fn media_socket_small_buffer(base: &str) -> Ws {
+    let url = media_url(base);
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let mut request = url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(signature::HEADER, signature::sign(AUTH_TOKEN, &url, &[]).parse().unwrap());
+    tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream)).await.unwrap().0
+}
+
+fn media_message() -> String {
+    serde_json::json!({"event": "media", "streamSid": "MZ1", "media": {"payload": BASE64.encode([0xFFu8; 160])}}).to_string()
+}
+
+/// The outcome of a provider call once its end is recorded, waiting up to `secs`.
+async fn outcome_within(db: &seniorentelefon::db::Db, call_sid: &str, secs: u64) -> Option<String> {
+    for _ in 0..secs * 10 {
+        let outcome: Option<Option<String>> = sqlx::query_scalar("SELECT outcome FROM calls WHERE provider_call_id = $1")
+            .bind(call_sid)
+            .fetch_optional(db.pool())
+            .await
+            .unwrap();
+        if let Some(Some(o)) = outcome {
+            return Some(o);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
 }
 
 /// Reads until the server closes; returns its close code and reason.
@@ -248,5 +287,114 @@ async fn status_callbacks_are_recorded_on_the_call_row() {
     let form = [("CallSid", "CAx")];
     let (h, sig) = signed_form(&url, &form);
     assert_eq!(http.post(&url).header(h, sig).form(&form).send().await.unwrap().status(), 400, "status is required");
+    app.stop().await;
+}
+
+/// Twilio signatures carry no timestamp, so a captured stream request can be replayed:
+/// the call's row decides. A second stream for a running call, or any stream for a call
+/// that has ended, is closed at once and changes nothing; the running call goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_and_replayed_streams_are_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut first = media_socket(&app.base).await;
+    first.send(Message::Text(start_message_for("CAdup", "audio/x-mulaw").into())).await.unwrap();
+    for _ in 0..50 {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM calls WHERE provider_call_id = 'CAdup'").fetch_one(app.db.pool()).await.unwrap();
+        if n == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut second = media_socket(&app.base).await;
+    second.send(Message::Text(start_message_for("CAdup", "audio/x-mulaw").into())).await.unwrap();
+    let refused = tokio::time::timeout(Duration::from_secs(5), closed_with(&mut second)).await;
+    assert!(refused.is_ok(), "the duplicate stream is closed at once");
+    // The first stream still hears its greeting.
+    let mut media = 0;
+    while media < 50 {
+        match tokio::time::timeout(Duration::from_secs(5), first.next()).await.unwrap() {
+            Some(Ok(Message::Text(t))) if t.contains("\"media\"") => media += 1,
+            Some(Ok(_)) => {}
+            other => panic!("first stream ended: {other:?}"),
+        }
+    }
+    first.close(None).await.unwrap();
+    assert_eq!(outcome_within(&app.db, "CAdup", 10).await.as_deref(), Some("caller_hung_up"));
+
+    // Replaying the stream of a call that is over.
+    let report = dial(&app.caller("+4923155512345", "pause:1500 hangup"), None).await.unwrap();
+    let before: (String, String) = sqlx::query_as("SELECT path, ended_at FROM calls WHERE provider_call_id = $1")
+        .bind(&report.call_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let mut replay = media_socket(&app.base).await;
+    replay.send(Message::Text(start_message_for(&report.call_id, "audio/x-mulaw").into())).await.unwrap();
+    assert!(tokio::time::timeout(Duration::from_secs(5), closed_with(&mut replay)).await.is_ok(), "the replay is closed at once");
+    let after: (String, String) = sqlx::query_as("SELECT path, ended_at FROM calls WHERE provider_call_id = $1")
+        .bind(&report.call_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(before, after, "the replay changed nothing");
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(rows, 2);
+
+    // A retried voice webhook gets the same answer and starts nothing by itself.
+    let url = format!("{}/twilio/voice", app.base);
+    let form = [("CallSid", report.call_id.as_str()), ("From", "+4923155512345")];
+    let (name, sig) = signed_form(&url, &form);
+    let twice: Vec<String> =
+        futures_util::future::join_all((0..2).map(|_| async {
+            reqwest::Client::new().post(&url).header(&name, &sig).form(&form).send().await.unwrap().text().await.unwrap()
+        }))
+        .await;
+    assert_eq!(twice[0], twice[1]);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(rows, 2);
+    app.stop().await;
+}
+
+/// A provider connection that stops reading (it keeps sending audio, but takes none) or
+/// goes quiet altogether (half-open TCP) ends its own call within seconds; a good call at
+/// the same time is not disturbed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_stops_reading_or_goes_quiet_ends_only_its_own_call() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let stuck = async {
+        let ws = media_socket_small_buffer(&app.base).await;
+        let (mut tx, _rx_never_read) = ws.split();
+        tx.send(Message::Text(start_message_for("CAstuck", "audio/x-mulaw").into())).await.unwrap();
+        let started = tokio::time::Instant::now();
+        // Keep talking, never listen.
+        let talking = async {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            loop {
+                tick.tick().await;
+                if tx.send(Message::Text(media_message().into())).await.is_err() {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            outcome = outcome_within(&app.db, "CAstuck", 40) => (outcome, started.elapsed()),
+            () = talking => (outcome_within(&app.db, "CAstuck", 10).await, started.elapsed()),
+        }
+    };
+    let quiet = async {
+        let mut ws = media_socket(&app.base).await;
+        ws.send(Message::Text(start_message_for("CAquiet", "audio/x-mulaw").into())).await.unwrap();
+        // Reads what comes (so only the silence matters), sends nothing more.
+        let started = tokio::time::Instant::now();
+        let reading = async { while let Some(Ok(_)) = ws.next().await {} };
+        let (outcome, ()) = tokio::join!(outcome_within(&app.db, "CAquiet", 30), reading);
+        (outcome, started.elapsed())
+    };
+    let ((stuck, stuck_after), (quiet, quiet_after), ()) = tokio::join!(stuck, quiet, a_good_call_still_works(&app.base));
+    assert_eq!(stuck.as_deref(), Some("caller_hung_up"), "stuck reader's call ended");
+    assert!(stuck_after < Duration::from_secs(40), "{stuck_after:?}");
+    assert_eq!(quiet.as_deref(), Some("caller_hung_up"), "quiet peer's call ended");
+    assert!(quiet_after >= Duration::from_secs(9) && quiet_after < Duration::from_secs(30), "{quiet_after:?}");
     app.stop().await;
 }

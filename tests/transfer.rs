@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{AUDIOSOCKET_TOKEN, Backend, TestApp, ended_call, spawn_app};
+use common::{AUDIOSOCKET_TOKEN, Backend, TestApp, ended_call, set_offices_open, spawn_app};
 use seniorentelefon::caller::{CallOptions, dial};
 use seniorentelefon::db::Db;
 use sqlx::Row;
@@ -13,10 +13,6 @@ use sqlx::Row;
 const ERIKA: &str = "+4923155512345";
 /// The Seniorenbüro Hörde (Erika's office) in the demo directory.
 const HOERDE: &str = "+4923155501100";
-
-async fn set_office_hours(db: &Db, hours: &str) {
-    sqlx::query("UPDATE offices SET opening_hours = $1").bind(hours).execute(db.pool()).await.unwrap();
-}
 
 /// (transfer_to, transfer_status) of the call.
 async fn transfer_of(db: &Db, provider_call_id: &str) -> (Option<String>, Option<String>) {
@@ -48,7 +44,7 @@ fn over_audiosocket(app: &TestApp, options: CallOptions) -> CallOptions {
 }
 
 async fn put_through_and_answered(app: TestApp, options: CallOptions) {
-    set_office_hours(&app.db, "täglich 00:00-24:00").await;
+    set_offices_open(&app, true).await;
     let report = dial(&options, None).await.unwrap();
     assert_eq!(report.transfers, [HOERDE], "{:#?}", report.lines);
     assert_eq!(report.connections, 1);
@@ -76,7 +72,7 @@ async fn audiosocket_caller_is_put_through_to_the_open_office() {
 /// Nobody answers in the office: the caller is back on the same call, hears why, confirms
 /// the number, and a callback ticket is stored on the one call row.
 async fn unanswered_transfer_becomes_a_callback(app: TestApp, mut options: CallOptions) {
-    set_office_hours(&app.db, "täglich 00:00-24:00").await;
+    set_offices_open(&app, true).await;
     options.office_answers = false;
     let report = dial(&options, None).await.unwrap();
     assert_eq!(report.transfers, [HOERDE], "{:#?}", report.lines);
@@ -108,10 +104,7 @@ async fn audiosocket_unanswered_transfer_becomes_a_callback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_office_means_a_callback_without_ringing_anyone() {
     let app = spawn_app(Backend::Sqlite).await;
-    // Open only in a minute that has passed today (or, at 23:59, tomorrow's first): closed now.
-    let now = app.state.config.dialog.local_now();
-    let closed = if now.format("%H:%M").to_string() == "00:00" { "täglich 12:00-12:01" } else { "täglich 00:00-00:01" };
-    set_office_hours(&app.db, closed).await;
+    set_offices_open(&app, false).await;
     let report = dial(&over_audiosocket(&app, app.caller(ERIKA, "pause:1200 bargein:0 pause:1500 bargein:1")), None).await.unwrap();
     assert!(report.transfers.is_empty());
     let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;

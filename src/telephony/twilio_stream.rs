@@ -36,6 +36,8 @@ const MAX_BAD_MESSAGES: u32 = 10;
 const MAX_MEDIA_BYTES: usize = 8000;
 /// Outgoing frames buffered towards a slow peer before frames are dropped.
 const OUTBOUND_QUEUE: usize = 50;
+/// No message from the peer for this long: the line is dead (half-open TCP).
+const SILENT_PEER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer that accepts no data for this long is gone (half-open or stuck).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// WebSocket close codes (RFC 6455).
@@ -195,7 +197,16 @@ async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_rea
         tracing::warn!(problem = %what, count = bad, "invalid media-stream message");
         bad > MAX_BAD_MESSAGES
     };
-    while let Some(message) = source.next().await {
+    loop {
+        // The provider streams the caller's audio every 20 ms; a long quiet is a dead line.
+        let message = match tokio::time::timeout(SILENT_PEER_TIMEOUT, source.next()).await {
+            Ok(Some(message)) => message,
+            Ok(None) => break,
+            Err(_) => {
+                tracing::warn!("media stream silent for {} s; treating the line as dead", SILENT_PEER_TIMEOUT.as_secs());
+                break;
+            }
+        };
         let text = match message {
             Ok(Message::Text(text)) => text,
             Ok(Message::Close(_)) | Err(_) => break,

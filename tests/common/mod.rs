@@ -129,3 +129,15 @@ pub async fn ended_call(db: &Db, call_sid: &str) -> (String, String, String) {
     }
     panic!("call {call_sid} was never recorded as ended");
 }
+
+/// Sets every office's opening hours: open around the clock, or closed right now.
+pub async fn set_offices_open(app: &TestApp, open: bool) {
+    let hours = if open {
+        "täglich 00:00-24:00"
+    } else if app.state.config.dialog.local_now().format("%H:%M").to_string() == "00:00" {
+        "täglich 12:00-12:01"
+    } else {
+        "täglich 00:00-00:01"
+    };
+    sqlx::query("UPDATE offices SET opening_hours = $1").bind(hours).execute(app.db.pool()).await.unwrap();
+}
