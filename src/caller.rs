@@ -453,7 +453,7 @@ impl<'a> Simulation<'a> {
         {
             self.longest_gap = self.longest_gap.max(at - last);
         }
-        g711::decode_into(bytes, &mut self.decoded);
+        g711::decode_into(g711::Law::Mu, bytes, &mut self.decoded);
         // Frames arrive paced; a gap of more than two frames is real silence on the line.
         let pos = self.timeline_pos(at);
         if pos > self.received.len() + 2 * FRAME_SAMPLES {
