@@ -20,8 +20,8 @@ fn through_the_phone(pcm: &Pcm) -> Pcm {
     let narrow = pcm.resampled(8000);
     let mut coded = Vec::new();
     let mut decoded = Vec::new();
-    g711::encode_into(&narrow.samples, &mut coded);
-    g711::decode_into(&coded, &mut decoded);
+    g711::encode_into(g711::Law::Mu, &narrow.samples, &mut coded);
+    g711::decode_into(g711::Law::Mu, &coded, &mut decoded);
     Pcm { rate: 8000, samples: decoded }
 }
 

@@ -153,7 +153,7 @@ impl Call {
                 let event = match v["event"].as_str() {
                     Some("media") => match v["media"]["payload"].as_str().map(|p| BASE64.decode(p)) {
                         Some(Ok(bytes)) => {
-                            g711::decode_into(&bytes, &mut decoded);
+                            g711::decode_into(g711::Law::Mu, &bytes, &mut decoded);
                             FromHotline::Media(decoded.clone())
                         }
                         _ => continue,
@@ -215,7 +215,7 @@ impl Wire {
     }
 
     pub async fn audio(&mut self, frame: &[i16; FRAME_SAMPLES]) -> anyhow::Result<()> {
-        g711::encode_into(frame, &mut self.ulaw);
+        g711::encode_into(g711::Law::Mu, frame, &mut self.ulaw);
         self.chunk += 1;
         let msg = serde_json::json!({"event": "media", "streamSid": self.stream_sid, "sequenceNumber": self.next_seq(),
             "media": {"track": "inbound", "chunk": self.chunk.to_string(), "timestamp": (self.chunk * crate::audio::FRAME_MS).to_string(),

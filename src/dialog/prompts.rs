@@ -5,6 +5,7 @@
 //! `[topics]` (display names). All files of a language form one namespace; an id defined
 //! twice is an error, as is a menu whose prompt does not exist.
 
+use crate::speech::understand::MenuChoices;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -48,6 +49,12 @@ impl Menu {
         let mut hits = self.options.iter().filter(|o| o.words.iter().any(|w| spoken.contains(w.as_str())));
         let first = hits.next()?;
         if hits.next().is_some() { None } else { Some(first) }
+    }
+}
+
+impl MenuChoices for Menu {
+    fn choices(&self) -> Vec<(char, &[String])> {
+        self.options.iter().map(|o| (o.key, o.words.as_slice())).collect()
     }
 }
 
@@ -260,6 +267,19 @@ mod tests {
         assert_eq!(main.option_for_speech("Fahrdienst").unwrap().key, '2');
         assert!(main.option_for_speech("Fahrt oder Rückruf").is_none());
         assert!(main.option_for_speech("Guten Morgen").is_none());
+    }
+
+    #[test]
+    fn menus_are_understood_as_they_are() {
+        use crate::speech::understand::{Expectation, Understood, understand};
+        let p = german();
+        let today = chrono::NaiveDate::from_ymd_opt(2025, 12, 10).unwrap();
+        let main = Expectation::Menu(p.menu("main").unwrap());
+        assert_eq!(understand("Die Zwei, bitte.", &main, today), Some(Understood::Key('2')));
+        assert_eq!(understand("Einen Rückruf", &main, today), Some(Understood::Key('3')));
+        let topics = Expectation::Menu(p.menu("callback_topic").unwrap());
+        assert_eq!(understand("Es geht um die Pflege meiner Mutter", &topics, today), Some(Understood::Key('1')));
+        assert_eq!(understand("die Fünf", &topics, today), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Local speech: synthesis (Pico, piper), the prompt audio cache, and recognition
-//! (whisper). Nothing here talks to the network; models are files fetched at setup.
+//! Local speech: synthesis (Pico, piper), the prompt audio cache, recognition (whisper)
+//! and understanding of transcripts. Nothing here talks to the network; models are files
+//! fetched at setup.
 
 pub mod cache;
 pub mod numbers_de;
@@ -7,3 +8,4 @@ pub mod stt;
 pub mod tts;
 mod tts_pico;
 mod tts_piper;
+pub mod understand;

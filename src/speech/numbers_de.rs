@@ -1,6 +1,6 @@
 //! Numbers the German way, for speaking them to callers.
 
-const DIGITS: [&str; 10] = ["null", "eins", "zwo", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"];
+pub(crate) const DIGITS: [&str; 10] = ["null", "eins", "zwo", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"];
 
 /// Reads a digit string back in small groups, digit by digit, as people do on the phone:
 /// "0231555123" -> "null zwo drei, eins fünf fünf, fünf eins zwo drei". "zwo" is

@@ -268,7 +268,7 @@ async fn write_loop(mut sink: Sink, mut outbound: mpsc::Receiver<Outbound>, stre
     while let Some(out) = outbound.recv().await {
         let json = match out {
             Outbound::Audio { clip, offset } => {
-                g711::encode_into(&frame_of(&clip, offset), &mut ulaw);
+                g711::encode_into(g711::Law::Mu, &frame_of(&clip, offset), &mut ulaw);
                 format!(r#"{{"event":"media","streamSid":{sid},"media":{{"payload":"{}"}}}}"#, BASE64.encode(&ulaw))
             }
             Outbound::Mark(name) => {
