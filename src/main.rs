@@ -56,6 +56,24 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Many simulated callers at once against a hotline this command starts on 127.0.0.1.
+    Calls {
+        /// Concurrent calls.
+        #[arg(long, default_value_t = 100)]
+        calls: usize,
+        /// Seconds over which the calls start.
+        #[arg(long, default_value_t = 10.0)]
+        ramp_secs: f64,
+        /// twilio or audiosocket.
+        #[arg(long, default_value = "twilio")]
+        transport: String,
+        /// What each caller does (see `hotline call --script`); the default asks for a callback.
+        #[arg(long, default_value = "3,1,1")]
+        script: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Ride dispatcher on the Cordeau (2006) a-instances, plus dynamic insertion latency.
     Dispatch {
         /// Folder with the a*.txt instance files.
@@ -146,6 +164,24 @@ fn main() -> anyhow::Result<()> {
         return bench_dispatch(dir, seconds, seed, json);
     }
     let config_path = cli.config.or_else(|| Some(PathBuf::from("hotline.toml")).filter(|p| p.exists()));
+    if let Command::Bench { command: BenchCommand::Calls { calls, ramp_secs, transport, script, json } } = cli.command {
+        let options = caller::bench::BenchOptions {
+            calls,
+            ramp: Duration::from_secs_f64(ramp_secs),
+            transport,
+            script,
+            hotline: caller::bench::this_executable()?,
+            directory: caller::bench::demo_directory(config_path.as_deref()),
+            config: config_path,
+        };
+        let report = runtime()?.block_on(caller::bench::run(&options))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", caller::bench::table(&report));
+        }
+        return Ok(());
+    }
     let config = Config::load(config_path.as_deref())?;
     prepare_voice_env(&config)?;
     runtime()?.block_on(async move {

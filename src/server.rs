@@ -5,6 +5,7 @@ use crate::db::Db;
 use crate::dialog::Prompts;
 use crate::speech::cache::PromptAudio;
 use crate::speech::tts::{Tts, VoicesConfig};
+use crate::telephony::metrics::CallMetrics;
 use crate::telephony::{audiosocket, twilio, twilio_stream};
 use axum::Router;
 use axum::routing::{get, post};
@@ -19,6 +20,7 @@ pub struct AppState {
     pub prompts: Arc<Prompts>,
     pub audio: Arc<PromptAudio>,
     pub audiosocket_callers: Arc<audiosocket::CallerRegistry>,
+    pub metrics: Arc<CallMetrics>,
 }
 
 /// Worker threads for speech synthesis (Pico renders ~200x faster than real time, so two
@@ -45,6 +47,7 @@ impl AppState {
             prompts: Arc::new(prompts),
             audio: Arc::new(audio),
             audiosocket_callers: Arc::default(),
+            metrics: Arc::default(),
         })
     }
 }
@@ -52,6 +55,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
         .route("/twilio/voice", post(twilio::voice))
         .route("/twilio/after-stream", post(twilio::after_stream))
         .route("/twilio/dial-result", post(twilio::dial_result))
@@ -62,6 +66,12 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `GET /metrics`: call and playout figures for monitoring (Prometheus text format; counts
+/// and timings only, nothing about callers).
+async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
 }
 
 /// Bound, not yet serving, listeners: HTTP, and AudioSocket if enabled. Binding port 0

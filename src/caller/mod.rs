@@ -8,6 +8,7 @@
 //! calls`) and the end-to-end tests' telephone.
 
 mod audiosocket;
+pub mod bench;
 mod twilio;
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm, wav};

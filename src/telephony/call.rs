@@ -8,7 +8,11 @@ use crate::domain::hours::OpeningHours;
 use crate::domain::tickets::{self, CreatedTicket, NewTicket};
 use crate::domain::{PhoneNumber, calls, directory};
 use crate::server::AppState;
+use crate::telephony::metrics::CallMetrics;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -70,6 +74,11 @@ struct Player {
     marks: u64,
     /// Frames the transport could not take (logged sparsely).
     dropped: u64,
+    /// When the previous frame of the current speech left (None between turns).
+    last_sent: Option<Instant>,
+    /// A key press waiting for the first frame of its answer.
+    answer_pending: Option<Instant>,
+    metrics: Arc<CallMetrics>,
 }
 
 enum Tick {
@@ -79,8 +88,17 @@ enum Tick {
 }
 
 impl Player {
-    fn new() -> Player {
-        Player { queue: VecDeque::new(), offset: 0, next_due: Instant::now(), marks: 0, dropped: 0 }
+    fn new(metrics: Arc<CallMetrics>) -> Player {
+        Player {
+            queue: VecDeque::new(),
+            offset: 0,
+            next_due: Instant::now(),
+            marks: 0,
+            dropped: 0,
+            last_sent: None,
+            answer_pending: None,
+            metrics,
+        }
     }
 
     fn busy(&self) -> bool {
@@ -103,19 +121,33 @@ impl Player {
         let was_busy = self.busy();
         self.queue.clear();
         self.offset = 0;
+        self.last_sent = None;
         was_busy
+    }
+
+    /// The hotline has said everything it had to say for now.
+    fn turn_done(&mut self) {
+        self.last_sent = None;
     }
 
     /// Sends the next frame (and the prompt's mark after its last frame).
     fn tick(&mut self, out: &mpsc::Sender<Outbound>) -> Tick {
         let Some((clip, mark)) = self.queue.front() else { return Tick::Sent };
         let frame = Outbound::Audio { clip: Arc::clone(clip), offset: self.offset };
+        let now = Instant::now();
         match out.try_send(frame) {
-            Ok(()) => {}
+            Ok(()) => {
+                self.metrics.frame_sent(now.saturating_duration_since(self.next_due), self.last_sent.map(|t| now - t));
+                self.last_sent = Some(now);
+                if let Some(key_at) = self.answer_pending.take() {
+                    self.metrics.answer_latency.record(now - key_at);
+                }
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => return Tick::Closed,
             // The peer is not reading fast enough; dropping a frame beats stalling the call.
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.dropped += 1;
+                self.metrics.frames_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if self.dropped.is_power_of_two() {
                     tracing::warn!(dropped = self.dropped, "outgoing audio queue full, frames dropped");
                 }
@@ -131,7 +163,6 @@ impl Player {
             self.queue.pop_front();
             self.offset = 0;
         }
-        let now = Instant::now();
         self.next_due += Duration::from_millis(FRAME_MS);
         // After a stall, resume at real time instead of bursting to catch up.
         if self.next_due + Duration::from_millis(3 * FRAME_MS) < now {
@@ -163,8 +194,26 @@ async fn store_with_retries(app: AppState, ticket: NewTicket) -> Result<CreatedT
 /// Runs one call to its end. Never panics on peer behaviour; every exit path records the
 /// call's path and outcome.
 pub async fn run_call(app: AppState, io: CallIo, meta: CallMeta) {
+    let _active = ActiveCall::new(Arc::clone(&app.metrics));
     let span = tracing::info_span!("call", id = tracing::field::Empty, transport = meta.transport);
     run_call_inner(app, io, meta, span.clone()).instrument(span).await
+}
+
+/// Counts a call as active for as long as it lives, however it ends.
+struct ActiveCall(Arc<CallMetrics>);
+
+impl ActiveCall {
+    fn new(metrics: Arc<CallMetrics>) -> ActiveCall {
+        metrics.calls_total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics.active_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ActiveCall(metrics)
+    }
+}
+
+impl Drop for ActiveCall {
+    fn drop(&mut self) {
+        self.0.active_calls.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The office a "person, please" goes to (the caller's own, else the fallback office),
@@ -242,7 +291,7 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         app: app.clone(),
         dialog: Dialog::new(Arc::clone(&app.prompts), ctx),
         io,
-        player: Player::new(),
+        player: Player::new(Arc::clone(&app.metrics)),
         listen_pending: false,
         hangup_pending: false,
         transfer_pending: None,
@@ -250,6 +299,8 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         store: None,
         call_id: call_id.clone(),
         earlier_path,
+        synth: FuturesOrdered::new(),
+        last_key_at: Instant::now(),
     };
     let outcome = call.run().await;
     if let Some(id) = &call_id
@@ -281,7 +332,15 @@ struct Call {
     call_id: Option<String>,
     /// The path before a failed transfer, when the caller came back.
     earlier_path: Option<String>,
+    /// Sentences being fetched or synthesised, in speaking order. They run beside the
+    /// player, so synthesis never holds up audio that is already playing.
+    synth: FuturesOrdered<Sentence>,
+    /// The last key press, for the answer latency figure.
+    last_key_at: Instant,
 }
+
+/// One sentence's audio, with the mark to send after it (the end of a prompt).
+type Sentence = Pin<Box<dyn Future<Output = Option<(Arc<Pcm>, Option<String>)>> + Send>>;
 
 impl Call {
     fn full_path(&self) -> String {
@@ -291,13 +350,20 @@ impl Call {
         }
     }
 
+    /// Whether the hotline still has something to say (playing or being synthesised).
+    fn speaking(&self) -> bool {
+        self.player.busy() || !self.synth.is_empty()
+    }
+
     async fn run(&mut self) -> Ended {
         self.dispatch(Event::CallStarted).await;
         loop {
-            if let Some(number) = self.transfer_pending.take_if(|_| !self.player.busy()) {
+            if !self.speaking()
+                && let Some(number) = self.transfer_pending.take()
+            {
                 return self.transfer(number).await;
             }
-            if self.hangup_pending && !self.player.busy() {
+            if self.hangup_pending && !self.speaking() {
                 let _ = self.io.outbound.send(Outbound::Hangup).await;
                 break;
             }
@@ -305,6 +371,8 @@ impl Call {
             tokio::select! {
                 inbound = self.io.inbound.recv() => match inbound {
                     Some(Inbound::Dtmf(key)) => {
+                        self.last_key_at = Instant::now();
+                        self.synth = FuturesOrdered::new();
                         if self.player.clear() {
                             let _ = self.io.outbound.try_send(Outbound::Clear);
                         }
@@ -322,7 +390,15 @@ impl Call {
                         self.dialog.handle(Event::HangUp);
                         break;
                     }
-                    if !self.player.busy() {
+                    if !self.speaking() {
+                        self.on_playback_done();
+                    }
+                }
+                Some(sentence) = self.synth.next(), if !self.synth.is_empty() => {
+                    if let Some((clip, mark)) = sentence {
+                        self.player.enqueue(clip, mark.as_deref());
+                    }
+                    if !self.speaking() {
                         self.on_playback_done();
                     }
                 }
@@ -367,6 +443,7 @@ impl Call {
     }
 
     fn on_playback_done(&mut self) {
+        self.player.turn_done();
         if self.listen_pending && !self.hangup_pending {
             self.listen_pending = false;
             self.listen_deadline = Some(Instant::now() + self.app.config.dialog.no_input_timeout());
@@ -374,9 +451,16 @@ impl Call {
     }
 
     async fn dispatch(&mut self, event: Event) {
+        // Answers to a key, directly or after storing its request, count for the latency figure.
+        let answers_key = matches!(event, Event::Key(_) | Event::Stored(_));
         for action in self.dialog.handle(event) {
             match action {
-                Action::Say(say) => self.say(&say).await,
+                Action::Say(say) => {
+                    if answers_key && !self.speaking() {
+                        self.player.answer_pending = Some(self.last_key_at);
+                    }
+                    self.say(&say);
+                }
                 Action::Listen => self.listen_pending = true,
                 Action::HangUp => self.hangup_pending = true,
                 Action::Transfer(number) => self.transfer_pending = Some(number),
@@ -386,14 +470,15 @@ impl Call {
                 }
             }
         }
-        if !self.player.busy() {
+        if !self.speaking() {
             self.on_playback_done();
         }
     }
 
     /// Queues a prompt sentence by sentence: sentences without values come from the
-    /// cache, so only the sentences that carry a name or number are synthesised now.
-    async fn say(&mut self, say: &Say) {
+    /// cache, so only the sentences that carry a name or number are synthesised now,
+    /// all at once on the synthesis workers while earlier audio plays.
+    fn say(&mut self, say: &Say) {
         let sentences = match self.app.prompts.render_sentences(&say.id, &say.args) {
             Ok(s) => s,
             Err(e) => {
@@ -402,12 +487,13 @@ impl Call {
             }
         };
         let last = sentences.len().saturating_sub(1);
-        for (i, (text, is_static)) in sentences.iter().enumerate() {
-            let audio = if *is_static { self.app.audio.cached(text).await } else { self.app.audio.dynamic(text).await };
-            match audio {
-                Ok(clip) => self.player.enqueue(clip, (i == last).then_some(say.id.as_str())),
-                Err(e) => tracing::error!(error = %e, prompt = %say.id, "speech synthesis failed"),
-            }
+        for (i, (text, is_static)) in sentences.into_iter().enumerate() {
+            let audio = Arc::clone(&self.app.audio);
+            let (prompt, mark) = (say.id.clone(), (i == last).then(|| say.id.clone()));
+            self.synth.push_back(Box::pin(async move {
+                let clip = if is_static { audio.cached(&text).await } else { audio.dynamic(&text).await };
+                clip.inspect_err(|e| tracing::error!(error = %e, %prompt, "speech synthesis failed")).ok().map(|clip| (clip, mark))
+            }));
         }
     }
 }

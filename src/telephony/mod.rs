@@ -4,6 +4,7 @@
 
 pub mod audiosocket;
 pub mod call;
+pub mod metrics;
 pub mod signature;
 pub mod twilio;
 pub mod twilio_stream;
