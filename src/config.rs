@@ -123,6 +123,60 @@ impl DialogConfig {
     }
 }
 
+/// Service rules of the ride service, used when the dispatcher plans a day.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RidesConfig {
+    /// Longest time a person sits in the vehicle, in minutes.
+    pub max_ride_minutes: u32,
+    /// Width of the time window on the side that matters: arrive at most this long before
+    /// the appointment; be picked up at most this long after it ends.
+    pub window_minutes: u32,
+    /// Minutes at each stop to help someone in or out.
+    pub service_minutes: u32,
+    /// The same for a wheelchair user (ramp or lift, securing the chair).
+    pub wheelchair_service_minutes: u32,
+    /// Average speed in town, for travel times estimated from straight-line distances.
+    pub speed_kmh: f64,
+    /// Road distance / straight-line distance.
+    pub detour_factor: f64,
+}
+
+impl RidesConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |what: &str| Err(ConfigError::Invalid(format!("rides.{what}")));
+        if !(5..=240).contains(&self.max_ride_minutes) {
+            return bad("max_ride_minutes must be between 5 and 240");
+        }
+        if !(5..=240).contains(&self.window_minutes) {
+            return bad("window_minutes must be between 5 and 240");
+        }
+        if self.service_minutes > 60 || self.wheelchair_service_minutes > 60 {
+            return bad("service_minutes and wheelchair_service_minutes must be at most 60");
+        }
+        if !(self.speed_kmh > 0.0 && self.speed_kmh <= 130.0) {
+            return bad("speed_kmh must be above 0 and at most 130");
+        }
+        if !(1.0..=3.0).contains(&self.detour_factor) {
+            return bad("detour_factor must be between 1.0 and 3.0");
+        }
+        Ok(())
+    }
+}
+
+impl Default for RidesConfig {
+    fn default() -> Self {
+        RidesConfig {
+            max_ride_minutes: 45,
+            window_minutes: 30,
+            service_minutes: 3,
+            wheelchair_service_minutes: 8,
+            speed_kmh: 25.0,
+            detour_factor: 1.3,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -132,10 +186,11 @@ pub struct Config {
     pub twilio: TwilioConfig,
     pub audiosocket: AudioSocketConfig,
     pub dialog: DialogConfig,
+    pub rides: RidesConfig,
 }
 
 const ENV_PREFIX: &str = "HOTLINE_";
-const SECTIONS: [&str; 6] = ["server", "database", "speech", "twilio", "audiosocket", "dialog"];
+const SECTIONS: [&str; 7] = ["server", "database", "speech", "twilio", "audiosocket", "dialog", "rides"];
 
 impl Config {
     /// Reads `path` (if given; a missing file is an error), applies environment overrides,
@@ -230,7 +285,7 @@ impl Config {
         if self.dialog.no_input_timeout_secs == 0 || self.dialog.no_input_timeout_secs > 60 {
             return Err(ConfigError::Invalid("dialog.no_input_timeout_secs must be between 1 and 60".into()));
         }
-        Ok(())
+        self.rides.validate()
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -239,7 +294,8 @@ impl Config {
 }
 
 /// Sets `[section] key = value` from `HOTLINE_SECTION_KEY=value`. Values that parse as a
-/// TOML integer, float or boolean keep that type; everything else is a string.
+/// TOML integer, float (with a decimal point) or boolean keep that type; everything else
+/// is a string.
 fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
     let rest = &var[ENV_PREFIX.len()..];
     let lower = rest.to_ascii_lowercase();
@@ -254,6 +310,15 @@ fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), Conf
     let parsed = value
         .parse::<i64>()
         .map(toml::Value::Integer)
+        // Only with a decimal point, so that a secret like "12e34" stays a string.
+        .or_else(|_| {
+            Some(value)
+                .filter(|v| v.contains('.'))
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|f| f.is_finite())
+                .map(toml::Value::Float)
+                .ok_or(())
+        })
         .or_else(|_| value.parse::<bool>().map(toml::Value::Boolean))
         .unwrap_or_else(|_| toml::Value::String(value.to_string()));
     let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
@@ -331,6 +396,22 @@ mod tests {
         let e = load("[twilio]\n", &[]).unwrap_err().to_string();
         assert!(e.contains("twilio.auth_token") && e.contains("skip_signature_check"), "{e}");
         assert!(load("[twilio]\nskip_signature_check = true\n", &[]).is_ok());
+    }
+
+    #[test]
+    fn ride_rules_have_defaults_env_overrides_and_limits() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.rides.max_ride_minutes, 45);
+        let c = load(
+            "[rides]\nspeed_kmh = 30.0\n",
+            &[("HOTLINE_RIDES_DETOUR_FACTOR", "1.5"), ("HOTLINE_RIDES_MAX_RIDE_MINUTES", "60"), ("HOTLINE_RIDES_SPEED_KMH", "20")],
+        )
+        .unwrap();
+        assert_eq!((c.rides.detour_factor, c.rides.max_ride_minutes, c.rides.speed_kmh), (1.5, 60, 20.0));
+        let e = load("", &[("HOTLINE_RIDES_DETOUR_FACTOR", "0.5")]).unwrap_err().to_string();
+        assert!(e.contains("rides.detour_factor"), "{e}");
+        let e = load("[rides]\nwindow_minutes = 0\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("rides.window_minutes"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use seniorentelefon::config::Config;
 use seniorentelefon::db::Db;
 use seniorentelefon::dialog::Prompts;
 use seniorentelefon::domain::directory::DirectoryFile;
+use seniorentelefon::rides;
 use seniorentelefon::server::{AppState, Server};
 use seniorentelefon::speech::cache::PromptAudio;
 use seniorentelefon::speech::tts::{Tts, VoicesConfig};
@@ -51,6 +52,27 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Ride dispatcher.
+    Dispatch {
+        #[command(subcommand)]
+        command: DispatchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DispatchCommand {
+    /// Plan a service day from the ride requests in the database, store the plan
+    /// (replacing an older one of that day) and print it.
+    Plan {
+        /// Service day, YYYY-MM-DD.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// Search time for the whole day, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -183,6 +205,10 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::load(config_path.as_deref())?;
+    // Needs the database, not the voices.
+    if let Command::Dispatch { command: DispatchCommand::Plan { date, seconds, seed } } = cli.command {
+        return runtime()?.block_on(plan_rides(&config, date, seconds, seed));
+    }
     prepare_voice_env(&config)?;
     runtime()?.block_on(async move {
         match cli.command {
@@ -198,7 +224,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command: UserCommand::Add { username, name, role, office } } => {
                 add_user(&config, &username, &name, &role, office.as_deref()).await
             }
-            Command::Call(_) | Command::Bench { .. } => unreachable!("handled above"),
+            Command::Call(_) | Command::Bench { .. } | Command::Dispatch { .. } => unreachable!("handled above"),
         }
     })
 }
@@ -257,7 +283,15 @@ async fn import_directory(config: &Config, file: &Path) -> anyhow::Result<()> {
     let db = Db::connect(&config.database.url).await?;
     db.migrate().await?;
     let s = directory.import(&db).await?;
-    println!("imported {} offices ({} postcodes) and {} people from {}", s.offices, s.postcodes, s.people, file.display());
+    println!(
+        "imported {} offices ({} postcodes), {} people, {} places and {} vehicles from {}",
+        s.offices,
+        s.postcodes,
+        s.people,
+        s.places,
+        s.vehicles,
+        file.display()
+    );
     Ok(())
 }
 
@@ -270,6 +304,15 @@ async fn add_user(config: &Config, username: &str, name: &str, role: &str, offic
     let user = users::NewUser { username, display_name: name, role, office_id: office, password };
     let id = users::add(&db, &user).await?;
     println!("user {username} ({role}) created with id {id}");
+    Ok(())
+}
+
+async fn plan_rides(config: &Config, date: chrono::NaiveDate, seconds: f64, seed: u64) -> anyhow::Result<()> {
+    let limit = Duration::try_from_secs_f64(seconds).context("--seconds must be a number of seconds >= 0")?;
+    let db = Db::connect(&config.database.url).await?;
+    db.migrate().await?;
+    let plan = rides::plan_day(&db, date, &config.rides, seed, limit).await?;
+    print!("{}", rides::report::schedule(&plan));
     Ok(())
 }
 

@@ -82,7 +82,7 @@ pub struct BenchReport {
     pub instances: Vec<InstanceResult>,
     pub mean_gap_percent: Option<f64>,
     pub worst_gap_percent: Option<f64>,
-    /// Over the instances whose best known value is confirmed in the design notes.
+    /// Over the instances whose best known value is confirmed by a concrete source.
     pub mean_gap_confirmed_percent: Option<f64>,
     pub all_valid: bool,
     pub insertion: InsertionResult,

@@ -1,8 +1,10 @@
 //! Offices, the postcodes they serve, and registered people: who is calling and which
-//! Seniorenbüro takes care of them.
+//! Seniorenbüro takes care of them. The directory file also brings the places rides go
+//! to and the offices' vehicles.
 
 use super::{PhoneNumber, Postcode};
 use crate::db::{Db, DbError, new_id, now};
+use crate::rides::ClockTime;
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -89,7 +91,8 @@ pub async fn fallback_office(db: &Db, configured: &str) -> Result<Option<Office>
     Ok(row.as_ref().map(office_from_row))
 }
 
-/// A directory file: offices with their postcodes, and registered people (TOML).
+/// A directory file: offices with their postcodes, registered people, the places rides
+/// go to and the offices' vehicles (TOML).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryFile {
@@ -97,6 +100,10 @@ pub struct DirectoryFile {
     pub offices: Vec<OfficeEntry>,
     #[serde(default, rename = "person")]
     pub people: Vec<PersonEntry>,
+    #[serde(default, rename = "place")]
+    pub places: Vec<PlaceEntry>,
+    #[serde(default, rename = "vehicle")]
+    pub vehicles: Vec<VehicleEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,11 +132,90 @@ pub struct PersonEntry {
     pub mobility: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlaceKind {
+    Practice,
+    Hospital,
+    Pharmacy,
+    Service,
+    Home,
+}
+
+impl PlaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceKind::Practice => "practice",
+            PlaceKind::Hospital => "hospital",
+            PlaceKind::Pharmacy => "pharmacy",
+            PlaceKind::Service => "service",
+            PlaceKind::Home => "home",
+        }
+    }
+}
+
+/// A destination the dialog can offer by name.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceEntry {
+    pub id: String,
+    /// Office whose callers are offered the place; none: every office.
+    pub office: Option<String>,
+    pub name: String,
+    pub kind: PlaceKind,
+    pub address: String,
+    pub postcode: Option<Postcode>,
+    pub lat: f64,
+    pub lon: f64,
+    /// Other names callers use for it.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleEntry {
+    pub id: String,
+    pub office: String,
+    pub name: String,
+    pub depot_lat: f64,
+    pub depot_lon: f64,
+    pub shift_start: ClockTime,
+    pub shift_end: ClockTime,
+    pub seats: u32,
+    #[serde(default)]
+    pub wheelchair_places: u32,
+    pub max_route_minutes: u32,
+    #[serde(default = "in_service")]
+    pub active: bool,
+}
+
+fn in_service() -> bool {
+    true
+}
+
 #[derive(Debug, Default, PartialEq)]
 pub struct ImportSummary {
     pub offices: usize,
     pub postcodes: usize,
     pub people: usize,
+    pub places: usize,
+    pub vehicles: usize,
+}
+
+/// Readable ids (offices, places, vehicles) are lowercase letters, digits and '-'.
+fn check_slug(what: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(format!("{what} id {id:?}: use lowercase letters, digits and '-'"));
+    }
+    Ok(())
+}
+
+fn check_position(what: &str, lat: f64, lon: f64) -> Result<(), String> {
+    if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
+        return Err(format!("{what}: ({lat}, {lon}) is not a position in degrees (latitude, longitude)"));
+    }
+    Ok(())
 }
 
 impl DirectoryFile {
@@ -138,15 +224,27 @@ impl DirectoryFile {
         let file: DirectoryFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut seen = std::collections::HashSet::new();
         for o in &file.offices {
-            if o.id.is_empty() || !o.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                return Err(format!("office id {:?}: use lowercase letters, digits and '-'", o.id));
-            }
+            check_slug("office", &o.id)?;
             // Transfers to the office depend on reading these.
             super::hours::OpeningHours::parse(&o.opening_hours).map_err(|e| format!("office {}: {e}", o.id))?;
             for p in &o.postcodes {
                 if !seen.insert(p.clone()) {
                     return Err(format!("postcode {p} is assigned to more than one office"));
                 }
+            }
+        }
+        for p in &file.places {
+            check_slug("place", &p.id)?;
+            check_position(&format!("place {}", p.id), p.lat, p.lon)?;
+            if p.aliases.iter().any(|a| a.contains(';')) {
+                return Err(format!("place {}: aliases must not contain ';'", p.id));
+            }
+        }
+        for v in &file.vehicles {
+            check_slug("vehicle", &v.id)?;
+            check_position(&format!("vehicle {} depot", v.id), v.depot_lat, v.depot_lon)?;
+            if v.shift_start >= v.shift_end || v.max_route_minutes == 0 {
+                return Err(format!("vehicle {}: the shift must end after it starts, and max_route_minutes be above 0", v.id));
             }
         }
         Ok(file)
@@ -213,6 +311,54 @@ impl DirectoryFile {
             .await?;
             summary.people += 1;
         }
+        for p in &self.places {
+            sqlx::query(
+                "INSERT INTO places (id, office_id, name, kind, address, postcode, lat, lon, aliases, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (id) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, kind = excluded.kind,
+                   address = excluded.address, postcode = excluded.postcode, lat = excluded.lat, lon = excluded.lon,
+                   aliases = excluded.aliases",
+            )
+            .bind(&p.id)
+            .bind(p.office.as_deref())
+            .bind(&p.name)
+            .bind(p.kind.as_str())
+            .bind(&p.address)
+            .bind(p.postcode.as_ref().map(Postcode::as_str))
+            .bind(p.lat)
+            .bind(p.lon)
+            .bind(p.aliases.join(";"))
+            .bind(&ts)
+            .execute(&mut *tx)
+            .await?;
+            summary.places += 1;
+        }
+        for v in &self.vehicles {
+            sqlx::query(
+                "INSERT INTO vehicles (id, office_id, name, depot_lat, depot_lon, shift_start, shift_end, seats, wheelchair_places,
+                   max_route_minutes, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (id) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, depot_lat = excluded.depot_lat,
+                   depot_lon = excluded.depot_lon, shift_start = excluded.shift_start, shift_end = excluded.shift_end,
+                   seats = excluded.seats, wheelchair_places = excluded.wheelchair_places,
+                   max_route_minutes = excluded.max_route_minutes, active = excluded.active",
+            )
+            .bind(&v.id)
+            .bind(&v.office)
+            .bind(&v.name)
+            .bind(v.depot_lat)
+            .bind(v.depot_lon)
+            .bind(v.shift_start.to_string())
+            .bind(v.shift_end.to_string())
+            .bind(i64::from(v.seats))
+            .bind(i64::from(v.wheelchair_places))
+            .bind(i64::from(v.max_route_minutes))
+            .bind(i64::from(v.active))
+            .bind(&ts)
+            .execute(&mut *tx)
+            .await?;
+            summary.vehicles += 1;
+        }
         tx.commit().await?;
         Ok(summary)
     }
@@ -258,5 +404,26 @@ postcodes = ["44263"]
         let file = DirectoryFile::parse(&text).unwrap();
         assert_eq!(file.offices.len(), 2);
         assert!(!file.people.is_empty());
+        assert!(file.places.len() >= 4);
+        assert!(file.vehicles.len() >= 2);
+        for v in &file.vehicles {
+            assert!(file.offices.iter().any(|o| o.id == v.office), "vehicle {} of an office in the file", v.id);
+        }
+    }
+
+    #[test]
+    fn places_and_vehicles_are_checked_before_import() {
+        let place = "[[place]]\nid = \"p\"\nname = \"P\"\nkind = \"practice\"\naddress = \"x\"\n";
+        assert!(DirectoryFile::parse(&format!("{place}lat = 51.5\nlon = 7.5\n")).is_ok());
+        let err = DirectoryFile::parse(&format!("{place}lat = 151.5\nlon = 7.5\n")).unwrap_err();
+        assert!(err.contains("place p"), "{err}");
+        let err = DirectoryFile::parse(&place.replace("practice", "zoo")).unwrap_err();
+        assert!(err.contains("kind"), "{err}");
+        let vehicle = "[[vehicle]]\nid = \"v\"\noffice = \"o\"\nname = \"V\"\ndepot_lat = 51.5\ndepot_lon = 7.5\nseats = 3\nmax_route_minutes = 300\n";
+        assert!(DirectoryFile::parse(&format!("{vehicle}shift_start = \"08:00\"\nshift_end = \"14:00\"\n")).is_ok());
+        let err = DirectoryFile::parse(&format!("{vehicle}shift_start = \"14:00\"\nshift_end = \"08:00\"\n")).unwrap_err();
+        assert!(err.contains("vehicle v"), "{err}");
+        let err = DirectoryFile::parse(&format!("{vehicle}shift_start = \"8 Uhr\"\nshift_end = \"14:00\"\n")).unwrap_err();
+        assert!(err.contains("07:30"), "{err}");
     }
 }
