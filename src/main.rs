@@ -141,6 +141,20 @@ struct CallArgs {
     /// Sign requests like the provider (for a hotline that checks signatures).
     #[arg(long, env = "HOTLINE_TWILIO_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
+    /// twilio (webhooks + media stream at --server) or audiosocket (like the Asterisk
+    /// dialplan in docs/asterisk: registration at --server, audio at --audiosocket).
+    #[arg(long, default_value = "twilio", value_parser = ["twilio", "audiosocket"])]
+    transport: String,
+    /// AudioSocket address of the hotline.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    audiosocket: String,
+    /// The dialplan's shared secret ([audiosocket] token).
+    #[arg(long, env = "HOTLINE_AUDIOSOCKET_TOKEN", hide_env_values = true)]
+    audiosocket_token: Option<String>,
+    /// When the hotline puts the call through to an office, nobody answers there (the
+    /// caller comes back to the hotline).
+    #[arg(long)]
+    office_no_answer: bool,
 }
 
 #[derive(Subcommand)]
@@ -345,6 +359,11 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     let mut options = CallOptions::new(&args.server, &args.from, steps);
     options.max_duration = Duration::from_secs(args.max_secs);
     options.auth_token = args.auth_token;
+    options.office_answers = !args.office_no_answer;
+    if args.transport == "audiosocket" {
+        let token = args.audiosocket_token.context("--transport audiosocket needs --audiosocket-token (or HOTLINE_AUDIOSOCKET_TOKEN)")?;
+        options = options.over_audiosocket(&args.audiosocket, &token);
+    }
     if args.parallel > 1 {
         return call_in_parallel(&options, prompts, args.parallel).await;
     }
@@ -392,17 +411,17 @@ async fn call_in_parallel(options: &CallOptions, prompts: Option<Prompts>, n: us
         }
     }
     latencies.sort();
-    let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1));
+    let ms = |d: Option<Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
+    let pct = |p: f64| caller::bench::percentile(&latencies, p);
     println!("{n} calls: {completed} finished by the hotline, {failures} failed");
     println!(
         "key press -> first answer frame over {} turns: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         latencies.len(),
         ms(pct(0.5)),
         ms(pct(0.95)),
-        ms(latencies.last())
+        ms(latencies.last().copied())
     );
-    println!("longest gap between frames inside a prompt, worst call: {:.1} ms", ms(gaps.iter().max()));
+    println!("longest gap between frames inside a prompt, worst call: {:.1} ms", ms(gaps.iter().max().copied()));
     if failures > 0 {
         bail!("{failures} of {n} calls failed");
     }

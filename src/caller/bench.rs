@@ -162,7 +162,8 @@ fn ms(d: Option<Duration>) -> Option<f64> {
     d.map(|d| if d == Duration::MAX { f64::INFINITY } else { d.as_secs_f64() * 1000.0 })
 }
 
-fn percentile(sorted: &[Duration], q: f64) -> Option<Duration> {
+/// The `q` quantile of sorted durations (nearest rank).
+pub fn percentile(sorted: &[Duration], q: f64) -> Option<Duration> {
     (!sorted.is_empty()).then(|| sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1])
 }
 
