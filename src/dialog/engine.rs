@@ -4,6 +4,8 @@ use super::prompts::{Menu, Prompts};
 use crate::domain::tickets::{NewTicket, TicketKind};
 use crate::domain::{PhoneNumber, Postcode};
 use crate::speech::numbers_de::digits_in_groups;
+use crate::speech::understand::{self, Expectation, Understood};
+use chrono::NaiveDate;
 use std::sync::Arc;
 
 /// Something that happened on the line.
@@ -71,6 +73,8 @@ pub struct CallContext {
     pub transfer: Option<TransferTarget>,
     /// The caller is back because nobody answered the transfer.
     pub after_failed_transfer: bool,
+    /// The offices' date today, for spoken dates ("morgen", "am Dienstag").
+    pub today: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -284,15 +288,54 @@ impl Dialog {
         }
     }
 
+    /// What the current step expects, for understanding speech and steering recognition.
+    fn expectation(&self) -> Option<Expectation<'_>> {
+        Some(match &self.step {
+            Step::Menu(id) if self.menu(id).is_yes_no() => Expectation::YesNo,
+            Step::Menu(id) => Expectation::Menu(self.menu(id)),
+            Step::EnterNumber(_) => Expectation::Number { min_digits: 3, max_digits: MAX_NUMBER_DIGITS },
+            Step::EnterPostcode(_) => Expectation::Number { min_digits: 5, max_digits: 5 },
+            Step::Storing | Step::Finished => return None,
+        })
+    }
+
+    /// Words the caller is likely to say now: the speech recogniser's hint.
+    pub fn hint(&self) -> String {
+        self.expectation().map(|e| understand::hint(&e)).unwrap_or_default()
+    }
+
     fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
-        let choice = match &self.step {
-            Step::Menu(id) => self.menu(id).option_for_speech(text).map(|o| o.goto.clone()),
-            // Numbers by speech belong to the speech pipeline; the keypad always works here.
-            _ => None,
+        let Some(expectation) = self.expectation() else { return };
+        let understood = understand::understand(text, &expectation, self.ctx.today);
+        let yes_no = match &self.step {
+            Step::Menu(id) => (self.menu(id).yes, self.menu(id).no),
+            _ => (None, None),
         };
-        match choice {
-            Some(goto) => self.choose(&goto, out),
-            None if matches!(self.step, Step::Storing | Step::Finished) => {}
+        // Spoken answers become the key that means the same, so both share one path.
+        let key = match understood {
+            Some(Understood::Key(k)) => Some(k),
+            Some(Understood::Yes) => yes_no.0,
+            Some(Understood::No) => yes_no.1,
+            Some(Understood::Repeat) => Some('*'),
+            Some(Understood::Back) => Some('#'),
+            Some(Understood::Person) => {
+                self.path.push("said:person".into());
+                return self.choose("person", out);
+            }
+            Some(Understood::Digits(digits)) => {
+                self.path.push("said:digits".into());
+                return match &self.step {
+                    Step::EnterPostcode(_) => self.finish_postcode(&digits, out),
+                    _ => self.finish_number(&digits, out),
+                };
+            }
+            Some(Understood::Date(_) | Understood::Time(_)) | None => None,
+        };
+        match key {
+            Some(key) => {
+                self.path.push("said".into());
+                self.on_key(key, out);
+            }
             None => {
                 self.misunderstood += 1;
                 out.push(Action::Say(Say::new("not_understood")));
@@ -664,6 +707,39 @@ mod tests {
         assert_eq!(said(&d.handle(Event::Speech { text: "Blumenkohl".into(), confidence: 0.9 })), ["not_understood", "main_menu"]);
         assert_eq!(said(&d.handle(Event::Speech { text: "Hm?".into(), confidence: 0.9 })), ["not_understood", "use_keypad", "main_menu"]);
         assert_eq!(said(&d.handle(Event::Speech { text: "Einen Rückruf bitte".into(), confidence: 0.9 })), ["callback_topic_menu"]);
+    }
+
+    fn speech(text: &str) -> Event {
+        Event::Speech { text: text.into(), confidence: 0.9 }
+    }
+
+    #[test]
+    fn every_step_can_be_answered_by_voice() {
+        let mut d = Dialog::new(prompts(), CallContext::default());
+        d.handle(Event::CallStarted);
+        assert!(d.hint().contains("rückruf"), "{}", d.hint());
+        assert_eq!(said(&d.handle(speech("Ich hätte gern einen Rückruf."))), ["callback_topic_menu"]);
+        assert_eq!(said(&d.handle(speech("Wohnen bitte"))), ["enter_number"]);
+        assert_eq!(said(&d.handle(speech("null zwo drei eins, fünf fünf fünf, neun acht sieben sechs"))), ["confirm_typed_number"]);
+        assert_eq!(d.hint(), understand::hint(&Expectation::YesNo));
+        assert_eq!(said(&d.handle(speech("Nee, falsch."))), ["enter_number"], "no: enter the number again");
+        d.handle(speech("0231 5559876"));
+        assert_eq!(said(&d.handle(speech("Ja, genau."))), ["enter_postcode"]);
+        let a = d.handle(speech("vier vier eins drei sieben"));
+        let t = stored(&a).expect("stored after a spoken postcode");
+        assert_eq!((t.topic.as_str(), t.postcode.as_ref().unwrap().as_str()), ("wohnen", "44137"));
+        assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+492315559876");
+    }
+
+    #[test]
+    fn spoken_requests_work_at_any_step() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        d.handle(Event::Key('3'));
+        assert_eq!(said(&d.handle(speech("Bitte noch einmal wiederholen."))), ["callback_topic_menu"]);
+        assert_eq!(said(&d.handle(speech("zurück"))), ["main_menu"]);
+        assert_eq!(said(&d.handle(speech("Ich möchte mit einem Mitarbeiter sprechen."))), ["person_by_callback", "confirm_number"]);
+        assert_eq!(said(&d.handle(speech("am Dienstag um neun"))), ["not_understood", "confirm_number"], "no date is asked here");
     }
 
     #[test]

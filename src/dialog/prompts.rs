@@ -34,6 +34,12 @@ pub struct MenuOption {
 pub struct Menu {
     pub prompt: String,
     pub options: Vec<MenuOption>,
+    /// For a yes/no question: the keys that mean yes and no, so spoken answers are
+    /// understood as yes or no ("genau", "lieber nicht") rather than by option words.
+    #[serde(default)]
+    pub yes: Option<char>,
+    #[serde(default)]
+    pub no: Option<char>,
 }
 
 impl Menu {
@@ -41,14 +47,9 @@ impl Menu {
         self.options.iter().find(|o| o.key == key)
     }
 
-    /// The option whose words occur in `text` (whole words, case-insensitive); `None`
-    /// when no option or more than one matches (a guess would be worse than asking).
-    pub fn option_for_speech(&self, text: &str) -> Option<&MenuOption> {
-        let spoken: BTreeSet<String> =
-            text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
-        let mut hits = self.options.iter().filter(|o| o.words.iter().any(|w| spoken.contains(w.as_str())));
-        let first = hits.next()?;
-        if hits.next().is_some() { None } else { Some(first) }
+    /// Whether this menu is a yes/no question.
+    pub fn is_yes_no(&self) -> bool {
+        self.yes.is_some() && self.no.is_some()
     }
 }
 
@@ -117,6 +118,12 @@ impl Prompts {
         for (id, menu) in &self.menus {
             if !self.texts.contains_key(&menu.prompt) {
                 return Err(format!("menu {id:?} uses prompt {:?}, which does not exist", menu.prompt));
+            }
+            if menu.yes.is_some() != menu.no.is_some() {
+                return Err(format!("menu {id:?}: a yes/no question needs both yes and no keys"));
+            }
+            if let Some(k) = menu.yes.iter().chain(&menu.no).find(|k| menu.option_for_key(**k).is_none()) {
+                return Err(format!("menu {id:?}: yes/no key {k} is not one of its options"));
             }
             let mut keys = BTreeSet::new();
             for o in &menu.options {
@@ -259,16 +266,6 @@ mod tests {
         assert_eq!(parts[2], ("Ist das richtig, drücken Sie die 1.".to_string(), true));
         assert_eq!(parts.len(), 4);
         assert!(p.static_sentences().any(|s| s == "Ist das richtig, drücken Sie die 1."));
-    }
-
-    #[test]
-    fn speech_selects_an_option_only_when_unambiguous() {
-        let p = german();
-        let main = p.menu("main").unwrap();
-        assert_eq!(main.option_for_speech("Ich hätte gern einen Rückruf, bitte.").unwrap().key, '3');
-        assert_eq!(main.option_for_speech("Fahrdienst").unwrap().key, '2');
-        assert!(main.option_for_speech("Fahrt oder Rückruf").is_none());
-        assert!(main.option_for_speech("Guten Morgen").is_none());
     }
 
     #[test]

@@ -286,6 +286,7 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         transfer: if earlier_path.is_some() { None } else { transfer_target(&app, person.as_ref()).await },
         person: person.map(|p| KnownPerson { id: p.id.clone(), name: p.display_name(), office_id: p.office_id, postcode: p.postcode }),
         after_failed_transfer: earlier_path.is_some(),
+        today: app.config.dialog.local_now().date(),
     };
     let mut call = Call {
         app: app.clone(),
