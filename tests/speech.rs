@@ -91,7 +91,7 @@ async fn piper_voice_speaks_through_the_same_trait() {
 #[test]
 fn a_missing_voice_file_is_named() {
     let spec = VoiceSpec::Pico { lang: "de-DE".into(), dir: "/nonexistent/pico".into(), rate: 85 };
-    let err = Tts::start(&spec, 1).err().expect("must fail").to_string();
+    let err = Tts::start(&spec, 1).expect_err("must fail").to_string();
     assert!(err.contains("/nonexistent/pico") && err.contains("setup.sh"), "{err}");
     let spec = VoiceSpec::Piper {
         model: "/nonexistent/voice.onnx".into(),
@@ -100,7 +100,7 @@ fn a_missing_voice_file_is_named() {
         onnxruntime: "/nonexistent/libonnxruntime.so".into(),
         espeak_data: "/usr/lib".into(),
     };
-    let err = Tts::start(&spec, 1).err().expect("must fail").to_string();
+    let err = Tts::start(&spec, 1).expect_err("must fail").to_string();
     assert!(err.contains("/nonexistent/voice.onnx"), "{err}");
 }
 

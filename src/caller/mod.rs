@@ -13,9 +13,11 @@ mod twilio;
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm, wav};
 use crate::dialog::Prompts;
+use crate::speech::tts::Tts;
 use anyhow::{Context, bail};
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -33,15 +35,19 @@ pub enum Step {
     Pause(Duration),
     /// Wait for the end of the prompt, then speak this recording (8 kHz after resampling).
     Speak(PathBuf),
+    /// Wait for the end of the prompt, then say this text with the test voice.
+    Say(String),
     /// Hang up now.
     HangUp,
 }
 
 /// Parses a script: `3,1,1` (keys), or steps separated by commas or spaces:
-/// `key:3`, `bargein:1`, `wait`, `pause:2000` (ms), `wav:FILE`, `hangup`.
+/// `key:3`, `bargein:1`, `wait`, `pause:2000` (ms), `wav:FILE`, `say:"Einen Rückruf, bitte"`
+/// (text in double quotes, spoken by the test voice), `hangup`.
 pub fn parse_script(text: &str) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
-    for token in text.split([',', ' ', '\n']).map(str::trim).filter(|t| !t.is_empty()) {
+    for token in script_tokens(text)? {
+        let token = token.as_str();
         let (verb, arg) = token.split_once(':').unwrap_or((token, ""));
         let key = |arg: &str| -> anyhow::Result<char> {
             match arg.chars().collect::<Vec<_>>()[..] {
@@ -55,11 +61,39 @@ pub fn parse_script(text: &str) -> anyhow::Result<Vec<Step>> {
             "wait" => Step::Wait,
             "pause" => Step::Pause(Duration::from_millis(arg.parse().with_context(|| format!("{token:?}: pause needs milliseconds"))?)),
             "wav" if !arg.is_empty() => Step::Speak(PathBuf::from(arg)),
+            "say" if arg.len() > 2 && arg.starts_with('"') && arg.ends_with('"') => Step::Say(arg[1..arg.len() - 1].to_string()),
+            "say" => bail!("{token:?}: put the text in double quotes, e.g. say:\"Ja, bitte\""),
             "hangup" => Step::HangUp,
             _ => Step::Key(key(token).with_context(|| format!("unknown script step {token:?}"))?),
         });
     }
     Ok(steps)
+}
+
+/// Splits a script at commas, spaces and new lines, except inside double quotes.
+fn script_tokens(text: &str) -> anyhow::Result<Vec<String>> {
+    let (mut tokens, mut current, mut quoted) = (Vec::new(), String::new(), false);
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ',' | ' ' | '\n' | '\t' if !quoted => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if quoted {
+        bail!("a quote in the script is not closed: {current}");
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    Ok(tokens)
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +114,8 @@ pub struct CallOptions {
     pub transport: Transport,
     /// Whether the office phone answers when the hotline puts the call through.
     pub office_answers: bool,
+    /// The voice for `say:` steps.
+    pub voice: Option<Arc<Tts>>,
 }
 
 /// How the simulated caller reaches the hotline.
@@ -105,6 +141,7 @@ impl CallOptions {
             auth_token: None,
             transport: Transport::Twilio,
             office_answers: true,
+            voice: None,
         }
     }
 
@@ -313,7 +350,7 @@ async fn converse(
                 // What the caller does next, if it is time.
                 if sim.speaking.is_empty() && now >= paused_until && let Some(step) = steps.front().cloned() {
                     let ready = match &step {
-                        Step::Key(_) | Step::Wait | Step::Speak(_) => sim.turn_over(now, waiting_since, options),
+                        Step::Key(_) | Step::Wait | Step::Speak(_) | Step::Say(_) => sim.turn_over(now, waiting_since, options),
                         Step::BargeIn(_) | Step::HangUp | Step::Pause(_) => true,
                     };
                     if ready {
@@ -334,6 +371,12 @@ async fn converse(
                             Step::Speak(path) => {
                                 let pcm = wav::read(&path)?.resampled(PHONE_RATE);
                                 sim.line(now, "caller", format!("speaks {} ({:.1} s)", path.display(), pcm.duration_ms() as f32 / 1000.0));
+                                sim.speaking = pcm.samples.into();
+                            }
+                            Step::Say(text) => {
+                                let voice = options.voice.as_ref().context("say: steps need a test voice")?;
+                                let pcm = voice.synthesize(&text).await?.resampled(PHONE_RATE);
+                                sim.line(now, "caller", format!("says \"{text}\" ({:.1} s)", pcm.duration_ms() as f32 / 1000.0));
                                 sim.speaking = pcm.samples.into();
                             }
                             Step::HangUp => {
@@ -521,6 +564,12 @@ mod tests {
                 Step::HangUp
             ]
         );
+        assert_eq!(
+            parse_script(r#"say:"Einen Rückruf, bitte" key:1"#).unwrap(),
+            vec![Step::Say("Einen Rückruf, bitte".into()), Step::Key('1')]
+        );
+        assert!(parse_script(r#"say:"offen"#).is_err());
+        assert!(parse_script("say:ohne").is_err());
         assert!(parse_script("key:12").is_err());
         assert!(parse_script("pause:soon").is_err());
         assert!(parse_script("dance").is_err());

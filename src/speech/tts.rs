@@ -171,6 +171,12 @@ pub struct Tts {
     voice_id: Arc<str>,
 }
 
+impl std::fmt::Debug for Tts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tts").field("voice", &self.voice_id).finish()
+    }
+}
+
 impl Tts {
     /// Starts `workers` threads, each with its own engine for `spec`. Fails (without
     /// leaving threads behind) if the voice cannot be loaded.
