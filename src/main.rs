@@ -155,6 +155,9 @@ struct CallArgs {
     /// caller comes back to the hotline).
     #[arg(long)]
     office_no_answer: bool,
+    /// Voice configuration for `say:` steps (the German voice in it speaks for the caller).
+    #[arg(long, default_value = "voices/voices.toml")]
+    voices: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -360,6 +363,10 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     options.max_duration = Duration::from_secs(args.max_secs);
     options.auth_token = args.auth_token;
     options.office_answers = !args.office_no_answer;
+    if options.steps.iter().any(|s| matches!(s, caller::Step::Say(_))) {
+        let voices = VoicesConfig::load(&args.voices)?;
+        options.voice = Some(std::sync::Arc::new(Tts::start(voices.voice("de")?, 1)?));
+    }
     if args.transport == "audiosocket" {
         let token = args.audiosocket_token.context("--transport audiosocket needs --audiosocket-token (or HOTLINE_AUDIOSOCKET_TOKEN)")?;
         options = options.over_audiosocket(&args.audiosocket, &token);
