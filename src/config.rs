@@ -140,6 +140,13 @@ pub struct RidesConfig {
     pub speed_kmh: f64,
     /// Road distance / straight-line distance.
     pub detour_factor: f64,
+    /// Rides are booked by phone at least this many days ahead (tomorrow at the earliest
+    /// with 1), so the ride desk can plan them.
+    pub min_lead_days: u32,
+    /// And at most this many days ahead.
+    pub horizon_days: u32,
+    /// How long an appointment is assumed to take, for the return trip.
+    pub appointment_minutes: u32,
 }
 
 impl RidesConfig {
@@ -160,6 +167,12 @@ impl RidesConfig {
         if !(1.0..=3.0).contains(&self.detour_factor) {
             return bad("detour_factor must be between 1.0 and 3.0");
         }
+        if self.min_lead_days > 30 || !(1..=365).contains(&self.horizon_days) || self.min_lead_days > self.horizon_days {
+            return bad("min_lead_days must be 0..=30 and at most horizon_days (1..=365)");
+        }
+        if !(10..=480).contains(&self.appointment_minutes) {
+            return bad("appointment_minutes must be between 10 and 480");
+        }
         Ok(())
     }
 }
@@ -173,6 +186,9 @@ impl Default for RidesConfig {
             wheelchair_service_minutes: 8,
             speed_kmh: 25.0,
             detour_factor: 1.3,
+            min_lead_days: 1,
+            horizon_days: 60,
+            appointment_minutes: 60,
         }
     }
 }

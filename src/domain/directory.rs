@@ -23,8 +23,11 @@ pub struct Person {
     pub id: String,
     pub given_name: String,
     pub family_name: String,
+    pub street: Option<String>,
     pub postcode: Option<Postcode>,
     pub office_id: Option<String>,
+    /// What the person uses to get about ("Rollator", "Rollstuhl"), as staff noted it.
+    pub mobility: String,
 }
 
 impl Person {
@@ -36,7 +39,7 @@ impl Person {
 }
 
 pub async fn find_person_by_phone(db: &Db, phone: &PhoneNumber) -> Result<Option<Person>, DbError> {
-    let row = sqlx::query("SELECT id, given_name, family_name, postcode, office_id FROM people WHERE phone = $1")
+    let row = sqlx::query("SELECT id, given_name, family_name, street, postcode, office_id, mobility FROM people WHERE phone = $1")
         .bind(phone.as_str())
         .fetch_optional(db.pool())
         .await?;
@@ -44,8 +47,10 @@ pub async fn find_person_by_phone(db: &Db, phone: &PhoneNumber) -> Result<Option
         id: r.get("id"),
         given_name: r.get("given_name"),
         family_name: r.get("family_name"),
+        street: r.get("street"),
         postcode: r.get::<Option<String>, _>("postcode").and_then(|p| Postcode::parse(&p).ok()),
         office_id: r.get("office_id"),
+        mobility: r.get("mobility"),
     }))
 }
 
@@ -130,6 +135,9 @@ pub struct PersonEntry {
     pub city: Option<String>,
     #[serde(default)]
     pub mobility: String,
+    /// Position of the home address, once checked (WGS 84).
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -309,6 +317,15 @@ impl DirectoryFile {
             .bind(&ts)
             .execute(&mut *tx)
             .await?;
+            // Bound only when known: see rides::store on sqlx's typing of a missing f64.
+            if let (Some(lat), Some(lon)) = (p.lat, p.lon) {
+                sqlx::query("UPDATE people SET home_lat = $1, home_lon = $2 WHERE phone = $3")
+                    .bind(lat)
+                    .bind(lon)
+                    .bind(p.phone.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             summary.people += 1;
         }
         for p in &self.places {

@@ -51,9 +51,17 @@ pub struct CreatedTicket {
 /// transaction. When this returns, the request is durable.
 pub async fn create(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<CreatedTicket, DbError> {
     let office = route(db, ticket, default_office).await?;
+    let mut tx = db.pool().begin().await?;
+    let id = insert(&mut tx, ticket, &office).await?;
+    tx.commit().await?;
+    Ok(CreatedTicket { id, office })
+}
+
+/// Stores a routed ticket and its first history event in `tx`, for requests that store
+/// more rows with it (a ride request); returns the ticket's id.
+pub async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ticket: &NewTicket, office: &Office) -> Result<String, DbError> {
     let id = new_id();
     let ts = now();
-    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO tickets (id, kind, office_id, person_id, call_id, topic, callback_number, postcode, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -67,7 +75,7 @@ pub async fn create(db: &Db, ticket: &NewTicket, default_office: &str) -> Result
     .bind(ticket.callback_number.as_ref().map(PhoneNumber::as_str))
     .bind(ticket.postcode.as_ref().map(Postcode::as_str))
     .bind(&ts)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("INSERT INTO ticket_events (id, ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(new_id())
@@ -76,13 +84,13 @@ pub async fn create(db: &Db, ticket: &NewTicket, default_office: &str) -> Result
         .bind("phone")
         .bind("created")
         .bind(format!("{} / {} via Telefon", ticket.kind.as_str(), ticket.topic))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
-    Ok(CreatedTicket { id, office })
+    Ok(id)
 }
 
-async fn route(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<Office, DbError> {
+/// The office a ticket goes to: the person's own, else by postcode, else the fallback.
+pub async fn route(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<Office, DbError> {
     if let Some(id) = &ticket.person_office_id
         && let Some(o) = directory::office(db, id).await?
     {

@@ -110,18 +110,24 @@ pub struct CreatedRide {
 
 /// Stores the outbound request and its return trip in one transaction.
 pub async fn create(db: &Db, ride: &NewRide) -> Result<CreatedRide, DbError> {
-    let ts = now();
     let mut tx = db.pool().begin().await?;
+    let created = create_in(&mut tx, ride).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The same inside a caller's transaction (a ride booked by phone comes with its ticket).
+pub async fn create_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ride: &NewRide) -> Result<CreatedRide, DbError> {
+    let ts = now();
     let outbound_id = new_id();
-    insert(&mut tx, ride, &outbound_id, Direction::Outbound, None, &ts).await?;
+    insert(tx, ride, &outbound_id, Direction::Outbound, None, &ts).await?;
     let return_id = if ride.return_trip {
         let id = new_id();
-        insert(&mut tx, ride, &id, Direction::Return, Some(&outbound_id), &ts).await?;
+        insert(tx, ride, &id, Direction::Return, Some(&outbound_id), &ts).await?;
         Some(id)
     } else {
         None
     };
-    tx.commit().await?;
     Ok(CreatedRide { outbound_id, return_id })
 }
 

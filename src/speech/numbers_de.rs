@@ -19,8 +19,26 @@ pub fn digits_in_groups(digits: &str) -> String {
 }
 
 const ONES: [&str; 20] = [
-    "null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf", "dreizehn", "vierzehn",
-    "fünfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn",
+    "null",
+    "eins",
+    "zwei",
+    "drei",
+    "vier",
+    "fünf",
+    "sechs",
+    "sieben",
+    "acht",
+    "neun",
+    "zehn",
+    "elf",
+    "zwölf",
+    "dreizehn",
+    "vierzehn",
+    "fünfzehn",
+    "sechzehn",
+    "siebzehn",
+    "achtzehn",
+    "neunzehn",
 ];
 const TENS: [&str; 10] = ["", "zehn", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"];
 const WEEKDAYS: [&str; 7] = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"];
@@ -88,10 +106,37 @@ mod tests {
         let words: Vec<String> = [0, 1, 2, 16, 20, 21, 30, 37, 99, 100, 101, 245].iter().map(|&n| cardinal(n)).collect();
         assert_eq!(
             words,
-            ["null", "eins", "zwei", "sechzehn", "zwanzig", "einundzwanzig", "dreißig", "siebenunddreißig", "neunundneunzig", "hundert", "hunderteins", "zweihundertfünfundvierzig"]
+            [
+                "null",
+                "eins",
+                "zwei",
+                "sechzehn",
+                "zwanzig",
+                "einundzwanzig",
+                "dreißig",
+                "siebenunddreißig",
+                "neunundneunzig",
+                "hundert",
+                "hunderteins",
+                "zweihundertfünfundvierzig"
+            ]
         );
         let ordinals: Vec<String> = [1, 2, 3, 7, 8, 12, 19, 20, 21, 31].iter().map(|&n| ordinal_dative(n)).collect();
-        assert_eq!(ordinals, ["ersten", "zweiten", "dritten", "siebten", "achten", "zwölften", "neunzehnten", "zwanzigsten", "einundzwanzigsten", "einunddreißigsten"]);
+        assert_eq!(
+            ordinals,
+            [
+                "ersten",
+                "zweiten",
+                "dritten",
+                "siebten",
+                "achten",
+                "zwölften",
+                "neunzehnten",
+                "zwanzigsten",
+                "einundzwanzigsten",
+                "einunddreißigsten"
+            ]
+        );
         let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(spoken_date(d(2026, 12, 3)), "Donnerstag, dem dritten Dezember");
         assert_eq!(spoken_date(d(2027, 3, 1)), "Montag, dem ersten März");

@@ -2,11 +2,12 @@
 //! frames, times out silence, and commits requests before they are confirmed.
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, Pcm};
-use crate::dialog::engine::{KnownPerson, TransferTarget};
+use crate::dialog::engine::{KnownPerson, RideOffer, TransferTarget};
 use crate::dialog::{Action, CallContext, Dialog, Event, Say, Stored};
 use crate::domain::hours::OpeningHours;
 use crate::domain::tickets::{self, CreatedTicket, NewTicket};
 use crate::domain::{PhoneNumber, calls, directory};
+use crate::rides::{self, phone::RideOrder};
 use crate::server::AppState;
 use crate::telephony::metrics::CallMetrics;
 use futures_util::StreamExt;
@@ -175,11 +176,28 @@ impl Player {
 /// Attempts and pauses for committing a request before the caller is told it failed.
 const STORE_RETRIES: [Duration; 3] = [Duration::ZERO, Duration::from_millis(500), Duration::from_millis(1500)];
 
-async fn store_with_retries(app: AppState, ticket: NewTicket) -> Result<CreatedTicket, ()> {
+/// A request to commit: a ticket, or a ride booking with its ticket.
+#[derive(Debug)]
+enum Request {
+    Ticket(NewTicket),
+    Ride(Box<RideOrder>),
+}
+
+async fn store_with_retries(app: AppState, request: Request) -> Result<CreatedTicket, ()> {
     let mut last = None;
     for pause in STORE_RETRIES {
         tokio::time::sleep(pause).await;
-        match tickets::create(&app.db, &ticket, &app.config.dialog.default_office).await {
+        let stored = match &request {
+            Request::Ticket(ticket) => tickets::create(&app.db, ticket, &app.config.dialog.default_office).await,
+            Request::Ride(order) => {
+                let minutes = app.config.rides.appointment_minutes;
+                rides::phone::order(&app.db, order, &app.config.dialog.default_office, minutes).await.map(|o| {
+                    tracing::info!(ride = %o.ride.outbound_id, return_trip = ?o.ride.return_id, "ride booked");
+                    o.ticket
+                })
+            }
+        };
+        match stored {
             Ok(created) => return Ok(created),
             Err(e) => {
                 tracing::warn!(error = %e, "storing the request failed, retrying");
@@ -187,8 +205,25 @@ async fn store_with_retries(app: AppState, ticket: NewTicket) -> Result<CreatedT
             }
         }
     }
-    tracing::error!(error = ?last, ticket = ?ticket, "request could not be stored; the caller was told to call again");
+    tracing::error!(error = ?last, request = ?request, "request could not be stored; the caller was told to call again");
     Err(())
+}
+
+/// What the caller's office's ride service offers on the phone, if anything.
+async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Option<RideOffer> {
+    let office = person?.office_id.as_deref()?;
+    let service = rides::phone::service_for(&app.db, office)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "ride service lookup failed; rides by callback"))
+        .ok()??;
+    let rules = &app.config.rides;
+    Some(RideOffer {
+        places: service.places,
+        first_appointment: service.first_appointment,
+        last_appointment: service.last_appointment,
+        min_lead_days: rules.min_lead_days,
+        horizon_days: rules.horizon_days,
+    })
 }
 
 /// Runs one call to its end. Never panics on peer behaviour; every exit path records the
@@ -284,7 +319,19 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
     let ctx = CallContext {
         caller: meta.caller.clone(),
         transfer: if earlier_path.is_some() { None } else { transfer_target(&app, person.as_ref()).await },
-        person: person.map(|p| KnownPerson { id: p.id.clone(), name: p.display_name(), office_id: p.office_id, postcode: p.postcode }),
+        ride: ride_offer(&app, person.as_ref()).await,
+        person: person.map(|p| {
+            let mobility = p.mobility.to_lowercase();
+            KnownPerson {
+                id: p.id.clone(),
+                name: p.display_name(),
+                office_id: p.office_id,
+                postcode: p.postcode,
+                street: p.street,
+                wheelchair: mobility.contains("rollstuhl"),
+                rollator: mobility.contains("rollator"),
+            }
+        }),
         after_failed_transfer: earlier_path.is_some(),
         today: app.config.dialog.local_now().date(),
     };
@@ -467,7 +514,11 @@ impl Call {
                 Action::Transfer(number) => self.transfer_pending = Some(number),
                 Action::Store(mut ticket) => {
                     ticket.call_id = self.call_id.clone();
-                    self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), ticket)));
+                    self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), Request::Ticket(ticket))));
+                }
+                Action::StoreRide(mut order) => {
+                    order.ticket.call_id = self.call_id.clone();
+                    self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), Request::Ride(order))));
                 }
             }
         }

@@ -1,8 +1,14 @@
 //! The first dialog: greeting, main menu and the advisor-callback path by keypad.
 
+mod ride;
+
+pub use ride::RideOffer;
+use ride::{PlaceMenu, RideDraft};
+
 use super::prompts::{Menu, Prompts};
 use crate::domain::tickets::{NewTicket, TicketKind};
 use crate::domain::{PhoneNumber, Postcode};
+use crate::rides::phone::RideOrder;
 use crate::speech::numbers_de::digits_in_groups;
 use crate::speech::understand::{self, Expectation, Understood};
 use chrono::NaiveDate;
@@ -59,6 +65,8 @@ pub enum Action {
     Store(NewTicket),
     /// End the call once everything queued has been played.
     HangUp,
+    /// Commit this ride booking with its ticket, then report [`Event::Stored`].
+    StoreRide(Box<RideOrder>),
     /// Put the caller through to this number once everything queued has been played;
     /// the conversation with the hotline ends there.
     Transfer(PhoneNumber),
@@ -75,6 +83,8 @@ pub struct CallContext {
     pub after_failed_transfer: bool,
     /// The offices' date today, for spoken dates ("morgen", "am Dienstag").
     pub today: NaiveDate,
+    /// The caller's ride service, when rides can be booked on the phone.
+    pub ride: Option<RideOffer>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +99,10 @@ pub struct KnownPerson {
     pub name: String,
     pub office_id: Option<String>,
     pub postcode: Option<Postcode>,
+    /// Home address on file, where rides start.
+    pub street: Option<String>,
+    pub wheelchair: bool,
+    pub rollator: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +110,12 @@ enum Step {
     Menu(String),
     EnterNumber(String),
     EnterPostcode(String),
+    /// Where the ride goes: the office's known places, by key or name.
+    ChoosePlace,
+    /// Day and month of an appointment, four digits.
+    EnterDate(String),
+    /// Time of an appointment, four digits.
+    EnterTime(String),
     Storing,
     Finished,
 }
@@ -121,10 +141,13 @@ pub struct Dialog {
     misunderstood: u32,
     path: Vec<String>,
     outcome: Option<&'static str>,
+    ride: RideDraft,
+    place_menu: PlaceMenu,
 }
 
 impl Dialog {
     pub fn new(prompts: Arc<Prompts>, ctx: CallContext) -> Dialog {
+        let ctx_places = ctx.ride.as_ref().map(|r| PlaceMenu::new(&r.places)).unwrap_or_default();
         Dialog {
             prompts,
             ctx,
@@ -138,6 +161,8 @@ impl Dialog {
             misunderstood: 0,
             path: Vec::new(),
             outcome: None,
+            ride: RideDraft::default(),
+            place_menu: ctx_places,
         }
     }
 
@@ -163,7 +188,7 @@ impl Dialog {
         match event {
             Event::CallStarted if self.ctx.after_failed_transfer => {
                 self.path.push("transfer_failed".into());
-                self.person_by_callback("transfer_failed", &mut out);
+                self.callback_instead(TicketKind::Callback, "persoenlich", "transfer_failed", &mut out);
             }
             Event::CallStarted => {
                 self.path.push("main".into());
@@ -201,11 +226,26 @@ impl Dialog {
         let say = match &self.step {
             Step::Menu(id) => {
                 let prompt = &self.menu(id).prompt;
-                // The confirmation menus read the number back; other menus have no placeholders.
-                if self.prompts.is_static(prompt) { Say::new(prompt) } else { Say::with(prompt, &[("number", self.spoken_number())]) }
+                // Confirmations read back what was collected; other menus have no placeholders.
+                if self.prompts.is_static(prompt) {
+                    Say::new(prompt)
+                } else {
+                    let mut args = self.ride_summary();
+                    args.push(("number", self.spoken_number()));
+                    let text = self.prompts.text(prompt).unwrap_or_default();
+                    args.retain(|(name, _)| text.contains(&format!("{{{name}}}")));
+                    Say::with(prompt, &args)
+                }
             }
             Step::EnterNumber(_) => Say::new("enter_number"),
             Step::EnterPostcode(_) => Say::new("enter_postcode"),
+            Step::EnterDate(_) => Say::new("ride_date"),
+            Step::EnterTime(_) => Say::new("ride_time"),
+            Step::ChoosePlace => {
+                self.ride_place_prompt(out);
+                out.push(Action::Listen);
+                return;
+            }
             Step::Storing | Step::Finished => return,
         };
         out.push(Action::Say(say));
@@ -232,6 +272,8 @@ impl Dialog {
                 // Going back into digit entry starts that entry afresh.
                 Step::EnterNumber(_) => Step::EnterNumber(String::new()),
                 Step::EnterPostcode(_) => Step::EnterPostcode(String::new()),
+                Step::EnterDate(_) => Step::EnterDate(String::new()),
+                Step::EnterTime(_) => Step::EnterTime(String::new()),
                 other => other,
             };
         }
@@ -243,7 +285,7 @@ impl Dialog {
             (Step::Storing | Step::Finished, _) => {}
             (_, '*') => {
                 self.path.push("repeat".into());
-                if let Step::EnterNumber(d) | Step::EnterPostcode(d) = &mut self.step {
+                if let Step::EnterNumber(d) | Step::EnterPostcode(d) | Step::EnterDate(d) | Step::EnterTime(d) = &mut self.step {
                     d.clear();
                 }
                 self.prompt_step(out);
@@ -270,6 +312,17 @@ impl Dialog {
                 let digits = std::mem::take(digits);
                 self.finish_postcode(&digits, out);
             }
+            (Step::EnterDate(digits) | Step::EnterTime(digits), d) if d.is_ascii_digit() => {
+                digits.push(d);
+                if digits.len() == 4 {
+                    let digits = std::mem::take(digits);
+                    match self.step {
+                        Step::EnterDate(_) => self.finish_date_digits(&digits, out),
+                        _ => self.finish_time_digits(&digits, out),
+                    }
+                }
+            }
+            (Step::ChoosePlace, d) if d.is_ascii_digit() => self.ride_place_key(d, out),
             (_, '#') => self.back(out),
             (Step::Menu(id), key) => {
                 let id = id.clone();
@@ -295,6 +348,9 @@ impl Dialog {
             Step::Menu(id) => Expectation::Menu(self.menu(id)),
             Step::EnterNumber(_) => Expectation::Number { min_digits: 3, max_digits: MAX_NUMBER_DIGITS },
             Step::EnterPostcode(_) => Expectation::Number { min_digits: 5, max_digits: 5 },
+            Step::ChoosePlace => Expectation::Menu(&self.place_menu),
+            Step::EnterDate(_) => Expectation::Date,
+            Step::EnterTime(_) => Expectation::Time,
             Step::Storing | Step::Finished => return None,
         })
     }
@@ -329,6 +385,8 @@ impl Dialog {
                     _ => self.finish_number(&digits, out),
                 };
             }
+            Some(Understood::Date(date)) if matches!(self.step, Step::EnterDate(_)) => return self.accept_date(date, out),
+            Some(Understood::Time(time)) if matches!(self.step, Step::EnterTime(_)) => return self.accept_time(time, out),
             Some(Understood::Date(_) | Understood::Time(_)) | None => None,
         };
         match key {
@@ -355,6 +413,15 @@ impl Dialog {
                 let digits = std::mem::take(digits);
                 return self.finish_number(&digits, out);
             }
+            // Too few digits for a date or time: say so and ask again.
+            Step::EnterDate(digits) if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                return self.finish_date_digits(&digits, out);
+            }
+            Step::EnterTime(digits) if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                return self.finish_time_digits(&digits, out);
+            }
             _ => {}
         }
         self.silences += 1;
@@ -375,16 +442,15 @@ impl Dialog {
 
     fn choose(&mut self, goto: &str, out: &mut Vec<Action>) {
         self.path.push(goto.to_string());
-        let preset = |kind, topic: &str, intro: &'static str| (kind, topic.to_string(), intro);
-        let direct = match goto {
+        match goto {
             "callback" => {
                 self.kind = TicketKind::Callback;
-                return self.go(Step::Menu("callback_topic".into()), out);
+                self.go(Step::Menu("callback_topic".into()), out)
             }
-            // Until their own flows exist, offers, rides and "a person" become callbacks
-            // on that subject, and the caller is told so.
-            "offers" => preset(TicketKind::Other, "angebote", "offers_by_callback"),
-            "ride" => preset(TicketKind::Ride, "fahrdienst", "ride_by_callback"),
+            // Until its own flow exists, offers become a callback on that subject, and
+            // the caller is told so.
+            "offers" => self.callback_instead(TicketKind::Other, "angebote", "offers_by_callback", out),
+            "ride" => self.start_ride(out),
             "person" => match self.ctx.transfer.clone() {
                 Some(target) => {
                     self.path.push("transfer".into());
@@ -392,12 +458,11 @@ impl Dialog {
                     out.push(Action::Transfer(target.number));
                     self.outcome = Some("transferred");
                     self.step = Step::Finished;
-                    return;
                 }
-                None => return self.person_by_callback("person_by_callback", out),
+                None => self.callback_instead(TicketKind::Callback, "persoenlich", "person_by_callback", out),
             },
-            "number:ok" => return self.after_number(out),
-            "number:other" => return self.go(Step::EnterNumber(String::new()), out),
+            "number:ok" => self.after_number(out),
+            "number:other" => self.go(Step::EnterNumber(String::new()), out),
             other => {
                 if let Some(topic) = other.strip_prefix("topic:") {
                     self.topic = topic.to_string();
@@ -406,23 +471,21 @@ impl Dialog {
                 if let Some(menu) = other.strip_prefix("menu:") {
                     return self.go(Step::Menu(menu.to_string()), out);
                 }
+                if let Some(target) = other.strip_prefix("ride:") {
+                    return self.ride_choice(target, out);
+                }
                 // Menus are validated at load; an unknown target is a prompt-file bug.
                 tracing::error!(goto = other, "menu option goes nowhere");
                 out.push(Action::Say(Say::new("invalid_key")));
-                return self.prompt_step(out);
+                self.prompt_step(out)
             }
-        };
-        let (kind, topic, intro) = direct;
-        self.kind = kind;
-        self.topic = topic;
-        out.push(Action::Say(Say::new(intro)));
-        self.ask_number(out);
+        }
     }
 
-    /// Nobody can take the call now: a callback from a person instead, said with `intro`.
-    fn person_by_callback(&mut self, intro: &str, out: &mut Vec<Action>) {
-        self.kind = TicketKind::Callback;
-        self.topic = "persoenlich".into();
+    /// A request that a person at the office takes up by calling back, said with `intro`.
+    fn callback_instead(&mut self, kind: TicketKind, topic: &str, intro: &str, out: &mut Vec<Action>) {
+        self.kind = kind;
+        self.topic = topic.into();
         out.push(Action::Say(Say::new(intro)));
         self.ask_number(out);
     }
@@ -497,7 +560,14 @@ impl Dialog {
         match result {
             Ok(stored) => {
                 self.path.push("stored".into());
-                out.push(Action::Say(Say::with("request_received", &[("office", stored.office_name), ("number", self.spoken_number())])));
+                if self.ride_booked() {
+                    out.push(Action::Say(Say::with("ride_received", &[("office", stored.office_name)])));
+                } else {
+                    out.push(Action::Say(Say::with(
+                        "request_received",
+                        &[("office", stored.office_name), ("number", self.spoken_number())],
+                    )));
+                }
                 out.push(Action::Say(Say::new("goodbye")));
                 self.outcome = Some("ticket_created");
             }
@@ -515,6 +585,8 @@ impl Dialog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rides::phone::PlaceChoice;
+    use chrono::NaiveTime;
     use std::path::Path;
 
     fn prompts() -> Arc<Prompts> {
@@ -529,9 +601,37 @@ mod tests {
                 name: "Erika Mustermann".into(),
                 office_id: Some("do-hoerde".into()),
                 postcode: Some(Postcode::parse("44263").unwrap()),
+                street: Some("Faßstraße 12".into()),
+                wheelchair: false,
+                rollator: true,
             }),
             ..CallContext::default()
         }
+    }
+
+    fn today() -> NaiveDate {
+        // A Wednesday.
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    /// Erika with the Hörde ride service: two places, appointments 8:00 to 12:00.
+    fn erika_with_rides() -> CallContext {
+        let place = |id: &str, name: &str| PlaceChoice { id: id.into(), name: name.into(), aliases: vec![] };
+        CallContext {
+            today: today(),
+            ride: Some(RideOffer {
+                places: vec![place("hausarzt", "Hausarztpraxis am Phoenix-See"), place("augen", "Augenarztpraxis Dr. Lindner")],
+                first_appointment: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                last_appointment: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+                min_lead_days: 1,
+                horizon_days: 60,
+            }),
+            ..erika()
+        }
+    }
+
+    fn keys(d: &mut Dialog, keys: &str) -> Vec<Action> {
+        keys.chars().flat_map(|k| d.handle(Event::Key(k))).collect()
     }
 
     fn said(actions: &[Action]) -> Vec<&str> {
@@ -657,11 +757,9 @@ mod tests {
 
     #[test]
     fn other_main_options_become_callbacks_and_say_so() {
-        for (key, intro, kind, topic) in [
-            ('1', "offers_by_callback", TicketKind::Other, "angebote"),
-            ('2', "ride_by_callback", TicketKind::Ride, "fahrdienst"),
-            ('0', "person_by_callback", TicketKind::Callback, "persoenlich"),
-        ] {
+        for (key, intro, kind, topic) in
+            [('1', "offers_by_callback", TicketKind::Other, "angebote"), ('0', "person_by_callback", TicketKind::Callback, "persoenlich")]
+        {
             let mut d = Dialog::new(prompts(), erika());
             d.handle(Event::CallStarted);
             assert_eq!(said(&d.handle(Event::Key(key))), [intro, "confirm_number"]);
@@ -740,6 +838,81 @@ mod tests {
         assert_eq!(said(&d.handle(speech("zurück"))), ["main_menu"]);
         assert_eq!(said(&d.handle(speech("Ich möchte mit einem Mitarbeiter sprechen."))), ["person_by_callback", "confirm_number"]);
         assert_eq!(said(&d.handle(speech("am Dienstag um neun"))), ["not_understood", "confirm_number"], "no date is asked here");
+    }
+
+    #[test]
+    fn a_ride_is_booked_by_keypad_with_a_correction() {
+        let mut d = Dialog::new(prompts(), erika_with_rides());
+        d.handle(Event::CallStarted);
+        let a = d.handle(Event::Key('2'));
+        assert_eq!(said(&a), ["ride_intro", "ride_destination", "ride_choice", "ride_choice", "ride_destination_other"]);
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["ride_date"]);
+        // Today and tomorrow-but-one-too-soon rules: today is refused, the 3rd of December is fine.
+        assert_eq!(said(&keys(&mut d, "2511")), ["ride_date_too_soon", "ride_date"]);
+        assert_eq!(said(&keys(&mut d, "3102")), ["ride_date_invalid", "ride_date"], "31 February");
+        assert_eq!(said(&keys(&mut d, "0312")), ["ride_time"]);
+        assert_eq!(said(&keys(&mut d, "1430")), ["ride_time_outside", "ride_time"], "after the last appointment");
+        assert_eq!(said(&keys(&mut d, "0930")), ["ride_return_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["ride_wheelchair_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["ride_companion_menu"]);
+        let a = d.handle(Event::Key('2'));
+        assert_eq!(said(&a), ["ride_confirm_menu"]);
+        let Action::Say(summary) = &a[0] else { panic!() };
+        let text = prompts().render(&summary.id, &summary.args).unwrap();
+        assert!(
+            text.contains("Fahrt zur Hausarztpraxis am Phoenix-See, am Donnerstag, dem dritten Dezember, zum Termin um neun Uhr dreißig, mit Rückfahrt."),
+            "{text}"
+        );
+        // Change only the time.
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["ride_fix_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('3'))), ["ride_time"]);
+        assert_eq!(said(&keys(&mut d, "1000")), ["ride_confirm_menu"], "straight back to the summary");
+        let a = d.handle(Event::Key('1'));
+        assert!(said(&a).is_empty(), "nothing is confirmed before it is stored");
+        let Some(Action::StoreRide(order)) = a.last() else { panic!("{a:?}") };
+        assert_eq!(order.place_id, "hausarzt");
+        assert_eq!(order.appointment_at, NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().and_hms_opt(10, 0, 0).unwrap());
+        assert!(order.return_trip && !order.wheelchair && !order.companion && order.rollator);
+        assert_eq!((order.ticket.kind, order.ticket.person_id.as_deref()), (TicketKind::Ride, Some("p1")));
+        let a = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() })));
+        assert_eq!(said(&a), ["ride_received", "goodbye"]);
+        assert_eq!(d.outcome(), Some("ticket_created"));
+        assert_eq!(
+            d.path(),
+            "main>ride>ride:place:hausarzt>ride:date>ride:time>ride:return:yes>ride:wheelchair:no>ride:companion:no>menu:ride_fix>ride:fix:time>ride:time>ride:book>stored"
+        );
+    }
+
+    #[test]
+    fn a_ride_can_be_booked_by_voice() {
+        let mut d = Dialog::new(prompts(), erika_with_rides());
+        d.handle(Event::CallStarted);
+        d.handle(speech("Ich brauche eine Fahrt zum Arzt"));
+        assert_eq!(said(&d.handle(speech("Zum Augenarzt bitte"))), ["ride_date"]);
+        assert_eq!(said(&d.handle(speech("nächsten Dienstag"))), ["ride_time"]);
+        assert_eq!(said(&d.handle(speech("um halb zehn"))), ["ride_return_menu"]);
+        d.handle(speech("nein"));
+        d.handle(speech("ja, im Rollstuhl"));
+        let a = d.handle(speech("nein, ich komme allein"));
+        assert_eq!(said(&a), ["ride_confirm_menu"]);
+        let Some(Action::StoreRide(order)) = d.handle(speech("Ja, genau.")).pop() else { panic!() };
+        assert_eq!(order.place_id, "augen");
+        assert_eq!(order.appointment_at, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(9, 30, 0).unwrap());
+        assert!(!order.return_trip && order.wheelchair && !order.companion);
+    }
+
+    #[test]
+    fn without_an_address_on_file_or_a_ride_service_a_ride_becomes_a_callback() {
+        let unknown = CallContext { ride: erika_with_rides().ride, ..CallContext::default() };
+        let mut d = Dialog::new(prompts(), unknown);
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["ride_by_callback", "enter_number"]);
+        let mut d = Dialog::new(prompts(), erika_with_rides());
+        d.handle(Event::CallStarted);
+        d.handle(Event::Key('2'));
+        assert_eq!(said(&d.handle(Event::Key('9'))), ["ride_other_destination", "confirm_number"], "another destination");
+        let t = stored(&d.handle(Event::Key('1'))).cloned().unwrap();
+        assert_eq!((t.kind, t.topic.as_str()), (TicketKind::Ride, "fahrdienst"));
     }
 
     #[test]
