@@ -7,6 +7,8 @@
 //! when there is none). [`Config::load`] validates everything a running service depends on
 //! and says precisely what is wrong.
 
+use crate::audio::vad::VadConfig;
+use crate::speech::pool::PoolConfig;
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -62,6 +64,10 @@ pub struct SpeechConfig {
     /// Whisper GGML model for speech recognition. Empty: speech recognition is off and
     /// callers use the keypad only.
     pub whisper_model: PathBuf,
+    /// Where answers start and end (`[speech.vad]`).
+    pub vad: VadConfig,
+    /// Recognition workers shared by all calls (`[speech.recognition]`).
+    pub recognition: PoolConfig,
 }
 
 impl Default for SpeechConfig {
@@ -71,6 +77,8 @@ impl Default for SpeechConfig {
             prompts_dir: "prompts".into(),
             voices: "voices/voices.toml".into(),
             whisper_model: PathBuf::new(),
+            vad: VadConfig::default(),
+            recognition: PoolConfig::default(),
         }
     }
 }
@@ -298,6 +306,16 @@ impl Config {
                 "audiosocket.listen is set but audiosocket.token is not: callers' numbers could be registered by anyone".into(),
             ));
         }
+        let vad = &self.speech.vad;
+        if vad.trailing_silence_ms < 200 || vad.min_speech_ms == 0 || vad.max_utterance_ms <= vad.min_speech_ms {
+            return Err(ConfigError::Invalid(
+                "speech.vad: trailing_silence_ms must be at least 200, min_speech_ms above 0 and below max_utterance_ms".into(),
+            ));
+        }
+        let recognition = &self.speech.recognition;
+        if recognition.workers == 0 || recognition.threads_per_worker == 0 {
+            return Err(ConfigError::Invalid("speech.recognition: workers and threads_per_worker must be at least 1".into()));
+        }
         if self.dialog.no_input_timeout_secs == 0 || self.dialog.no_input_timeout_secs > 60 {
             return Err(ConfigError::Invalid("dialog.no_input_timeout_secs must be between 1 and 60".into()));
         }
@@ -378,6 +396,15 @@ mod tests {
         assert!(c.database.url.starts_with("sqlite://"));
         assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
         assert!(c.speech.prompts_dir.ends_with("prompts"));
+        assert_eq!(c.speech.vad, VadConfig::default());
+    }
+
+    #[test]
+    fn speech_tables_override_single_values() {
+        let c = load("[speech.vad]\ntrailing_silence_ms = 1200\n[speech.recognition]\nworkers = 3\n", &[]).unwrap();
+        assert_eq!(c.speech.vad.trailing_silence_ms, 1200);
+        assert_eq!(c.speech.vad.max_utterance_ms, VadConfig::default().max_utterance_ms);
+        assert_eq!((c.speech.recognition.workers, c.speech.recognition.queue), (3, PoolConfig::default().queue));
     }
 
     #[test]
@@ -409,6 +436,12 @@ mod tests {
         assert!(e.contains("no_input_timeout_secs"), "{e}");
         let e = load("[speech]\nlanguage = \"tlh\"\n", &[]).unwrap_err().to_string();
         assert!(e.contains("prompt folder"), "{e}");
+        let e = load("[speech.vad]\ntrailing_silence_ms = 50\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("trailing_silence_ms"), "{e}");
+        let e = load("[speech.recognition]\nworkers = 0\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("workers"), "{e}");
+        let e = load("[speech.vad]\nhangover = 1\n", &[]).unwrap_err().to_string();
+        assert!(e.contains("speech.vad") && e.contains("unknown field"), "{e}");
         let e = load("[twilio]\n", &[]).unwrap_err().to_string();
         assert!(e.contains("twilio.auth_token") && e.contains("skip_signature_check"), "{e}");
         assert!(load("[twilio]\nskip_signature_check = true\n", &[]).is_ok());

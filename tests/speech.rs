@@ -6,10 +6,13 @@ mod common;
 
 use common::root;
 use seniorentelefon::audio::dtmf::DtmfDetector;
-use seniorentelefon::audio::{Pcm, g711};
+use seniorentelefon::audio::vad::{Endpointer, VadConfig, VadEvent};
+use seniorentelefon::audio::{FRAME_SAMPLES, Pcm, g711};
 use seniorentelefon::speech::cache::PromptAudio;
+use seniorentelefon::speech::pool::{PoolConfig, PoolError, SttPool};
 use seniorentelefon::speech::stt::Stt;
 use seniorentelefon::speech::tts::{Tts, VoiceSpec, VoicesConfig};
+use std::sync::Arc;
 
 fn voices() -> VoicesConfig {
     VoicesConfig::load(&root().join("voices/voices.toml")).unwrap()
@@ -124,4 +127,74 @@ async fn static_prompts_are_rendered_once_and_then_read_from_disk() {
     // Personal text is never written to the cache.
     fresh.dynamic("Erika Mustermann").await.unwrap();
     assert_eq!(std::fs::read_dir(fresh.cache_dir()).unwrap().count(), 2);
+}
+
+fn whisper() -> Arc<Stt> {
+    Arc::new(Stt::load(&root().join("voices/whisper/ggml-base.bin"), 2).expect("whisper model (run scripts/setup.sh)"))
+}
+
+/// A caller who answers after a second and then waits, on a slightly noisy line.
+fn answer_on_a_line(speech: &Pcm) -> Vec<i16> {
+    let mut seed = 17u32;
+    let mut audio = vec![0i16; 8000];
+    audio.extend(&speech.samples);
+    audio.resize(audio.len() + 12_000, 0);
+    audio.resize(audio.len().next_multiple_of(FRAME_SAMPLES), 0);
+    audio
+        .iter()
+        .map(|&s| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            s.saturating_add(((seed >> 16) as i16 as i32 * 60 / 32768) as i16)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpointer_cuts_our_voice_out_of_a_line_for_the_recogniser() {
+    let tts = Tts::start(voices().voice("de").unwrap(), 1).unwrap();
+    let stt = whisper();
+    let sentence = "Ich brauche einen Fahrdienst.";
+    let spoken = through_the_phone(&tts.synthesize(sentence).await.unwrap());
+    let line = answer_on_a_line(&spoken);
+    let mut vad = Endpointer::new(VadConfig::default());
+    let events: Vec<(usize, VadEvent)> =
+        line.chunks_exact(FRAME_SAMPLES).enumerate().filter_map(|(i, f)| vad.push(f.try_into().unwrap()).map(|e| (i, e))).collect();
+    assert!(matches!(events[..], [(_, VadEvent::SpeechStarted), (_, VadEvent::Utterance(_))]), "{events:?}");
+    // Speech starts at frame 50 (Pico adds a little silence of its own).
+    assert!((50..=70).contains(&events[0].0), "started at frame {}", events[0].0);
+    let VadEvent::Utterance(utterance) = events[1].1.clone() else { unreachable!() };
+    assert!(utterance.duration_ms() < spoken.duration_ms() + 600, "{} ms", utterance.duration_ms());
+    let hint = "Angebote, Fahrdienst, Rückruf, Mitarbeiter.";
+    let text = tokio::task::spawn_blocking(move || stt.transcribe(&utterance, hint).unwrap().text).await.unwrap();
+    assert_eq!(words(&text), words(sentence), "heard {text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_recognises_refuses_when_full_and_counts() {
+    let tts = Tts::start(voices().voice("de").unwrap(), 1).unwrap();
+    let pool = SttPool::start(whisper(), &PoolConfig { workers: 1, threads_per_worker: 2, queue: 1 }).unwrap();
+    let line = through_the_phone(&tts.synthesize("Ja, das ist richtig.").await.unwrap());
+    let first = pool.transcribe(line.clone(), "Ja, nein.".into());
+    while pool.queue_len() > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let second = pool.transcribe(line.clone(), "Ja, nein.".into());
+    assert_eq!(pool.queue_len(), 1);
+    let third = pool.transcribe(line.clone(), "Ja, nein.".into()).await;
+    assert!(matches!(third, Err(PoolError::Busy { queued: 1 })), "{third:?}");
+    // A caller who hangs up while waiting costs no recognition.
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    drop(pool.transcribe(line.clone(), String::new()));
+    for answer in [&first, &second] {
+        assert_eq!(words(&answer.transcript.text), words("Ja, das ist richtig."), "{answer:?}");
+    }
+    assert!(second.queue_wait >= first.recognition / 2, "{:?} waited behind {:?}", second.queue_wait, first.recognition);
+    while pool.queue_len() > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let last = pool.transcribe(line, String::new()).await.unwrap();
+    assert!(!last.transcript.text.is_empty());
+    let m = pool.metrics();
+    assert_eq!((m.submitted, m.completed, m.rejected, m.abandoned, m.failed), (4, 3, 1, 1, 0), "{m:?}");
+    assert_eq!(m.recognition.len(), 3);
 }

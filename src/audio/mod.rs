@@ -7,6 +7,7 @@
 pub mod dtmf;
 pub mod g711;
 pub mod resample;
+pub mod vad;
 pub mod wav;
 
 /// Telephone sample rate (G.711, Twilio media streams, AudioSocket slin).

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod numbers_de;
+pub mod pool;
 pub mod stt;
 pub mod tts;
 mod tts_pico;

@@ -1,14 +1,14 @@
 //! Speech recognition with whisper.cpp (via whisper-rs), fully local.
 //!
-//! One [`Stt`] holds the model; each transcription gets its own whisper state, so several
-//! calls can be recognised at once on a pool of blocking threads. Decoding is tuned for
+//! One [`Stt`] holds the model; each thread that transcribes keeps its own whisper state
+//! (a [`Recognizer`]), so several calls are recognised at once (see `speech::pool`). Decoding is tuned for
 //! short telephone answers: German only, greedy, one segment, no context carried over, and
 //! an encoder window (`audio_ctx`) sized to the utterance instead of the full 30 s.
 
 use crate::audio::Pcm;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
 /// Whisper's input rate.
 pub const STT_RATE: u32 = 16_000;
@@ -53,13 +53,33 @@ impl Stt {
         Ok(Stt { ctx, threads: threads.max(1) as i32 })
     }
 
+    /// Transcribes German speech with a fresh recogniser; see [`Recognizer::transcribe`].
+    /// Blocking: run it off the async reactor.
+    pub fn transcribe(&self, audio: &Pcm, hint: &str) -> Result<Transcript, SttError> {
+        self.recognizer(self.threads as usize)?.transcribe(audio, hint)
+    }
+
+    /// Working memory for transcriptions on one thread, kept across utterances (creating it
+    /// costs time and memory); `threads` is how many cores one transcription uses.
+    pub fn recognizer(&self, threads: usize) -> Result<Recognizer, SttError> {
+        let state = self.ctx.create_state().map_err(|e| SttError::Recognition(e.to_string()))?;
+        Ok(Recognizer { state, threads: threads.max(1) as i32 })
+    }
+}
+
+/// One whisper state; see [`Stt::recognizer`].
+pub struct Recognizer {
+    state: WhisperState,
+    threads: i32,
+}
+
+impl Recognizer {
     /// Transcribes German speech. `hint` lists words expected at this point of the
     /// dialog; it steers decoding towards them. Blocking: run it off the async reactor.
-    pub fn transcribe(&self, audio: &Pcm, hint: &str) -> Result<Transcript, SttError> {
+    pub fn transcribe(&mut self, audio: &Pcm, hint: &str) -> Result<Transcript, SttError> {
         let started = Instant::now();
         let samples = audio.resampled(STT_RATE).to_f32();
         let seconds = (samples.len() as f32 / STT_RATE as f32) + LEAD_IN_MS as f32 / 1000.0;
-        let mut state = self.ctx.create_state().map_err(|e| SttError::Recognition(e.to_string()))?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_language(Some("de"));
         params.set_n_threads(self.threads);
@@ -82,6 +102,7 @@ impl Stt {
         if input.len() < STT_RATE as usize + STT_RATE as usize / 10 {
             input.resize(STT_RATE as usize + STT_RATE as usize / 10, 0.0);
         }
+        let state = &mut self.state;
         state.full(params, &input).map_err(|e| SttError::Recognition(e.to_string()))?;
         let mut text = String::new();
         let (mut prob_sum, mut prob_n) = (0f32, 0u32);
