@@ -51,23 +51,38 @@ pub struct CreatedTicket {
 /// transaction. When this returns, the request is durable.
 pub async fn create(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<CreatedTicket, DbError> {
     let office = route(db, ticket, default_office).await?;
+    let mut tx = db.pool().begin().await?;
+    let detail = format!("{} / {} via Telefon", ticket.kind.as_str(), ticket.topic);
+    let id = insert(&mut tx, ticket, &office.id, &detail).await?;
+    tx.commit().await?;
+    Ok(CreatedTicket { id, office })
+}
+
+/// Stores a ticket for `office_id` with its first history event (`detail`) inside the
+/// caller's transaction, for requests that are stored together with other rows (a
+/// booking and its confirmation). Returns the ticket's id.
+pub(crate) async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &NewTicket,
+    office_id: &str,
+    detail: &str,
+) -> Result<String, DbError> {
     let id = new_id();
     let ts = now();
-    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO tickets (id, kind, office_id, person_id, call_id, topic, callback_number, postcode, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(&id)
     .bind(ticket.kind.as_str())
-    .bind(&office.id)
+    .bind(office_id)
     .bind(ticket.person_id.as_deref())
     .bind(ticket.call_id.as_deref())
     .bind(&ticket.topic)
     .bind(ticket.callback_number.as_ref().map(PhoneNumber::as_str))
     .bind(ticket.postcode.as_ref().map(Postcode::as_str))
     .bind(&ts)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("INSERT INTO ticket_events (id, ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(new_id())
@@ -75,11 +90,10 @@ pub async fn create(db: &Db, ticket: &NewTicket, default_office: &str) -> Result
         .bind(&ts)
         .bind("phone")
         .bind("created")
-        .bind(format!("{} / {} via Telefon", ticket.kind.as_str(), ticket.topic))
-        .execute(&mut *tx)
+        .bind(detail)
+        .execute(&mut **tx)
         .await?;
-    tx.commit().await?;
-    Ok(CreatedTicket { id, office })
+    Ok(id)
 }
 
 async fn route(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<Office, DbError> {
