@@ -5,13 +5,13 @@
 #   3. voices/ linked to the model cache, the Pico German voice copied from its crate,
 #   4. the `hotline` binary built,
 #   5. hotline.toml created from the example if there is none,
-#   6. database migrated, demo directory imported, static prompts rendered.
+#   6. database migrated, demo directory and demo offers imported, static prompts rendered.
 # A second run finds everything in place and takes seconds.
 #
 # Environment:
 #   HOTLINE_CACHE      cache for the build and models (default ~/.cache/seniorentelefon)
 #   HOTLINE_PROFILE    release (default) or debug
-#   HOTLINE_NO_DEMO=1  skip importing the demo directory
+#   HOTLINE_NO_DEMO=1  skip importing the demo directory and offers
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -84,6 +84,8 @@ step "Database, demo data, prompt audio"
 "$HOTLINE" migrate
 if [[ "${HOTLINE_NO_DEMO:-}" != 1 ]]; then
     "$HOTLINE" import directory scripts/demo/directory.toml
+    # After the directory: offers belong to its offices. Again is fine (updates in place).
+    "$HOTLINE" import offers scripts/demo/offers.csv
 fi
 "$HOTLINE" prompts render
 

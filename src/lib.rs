@@ -1,7 +1,7 @@
 //! Seniorentelefon: a phone hotline for older people.
 //!
 //! Data flows one way: [`telephony`] (transports) -> [`audio`] -> [`speech`] ->
-//! [`dialog`] (pure) -> [`domain`] / [`rides`] -> [`db`]. See `../shared/design/ARCHITECTURE.md`.
+//! [`dialog`] (pure) -> [`domain`] / [`offers`] / [`rides`] -> [`db`]. See `../shared/design/ARCHITECTURE.md`.
 
 pub mod audio;
 pub mod caller;
@@ -10,6 +10,7 @@ pub mod db;
 pub mod dialog;
 pub mod dispatch;
 pub mod domain;
+pub mod offers;
 pub mod rides;
 pub mod server;
 pub mod speech;

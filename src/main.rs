@@ -7,6 +7,7 @@ use seniorentelefon::config::Config;
 use seniorentelefon::db::Db;
 use seniorentelefon::dialog::Prompts;
 use seniorentelefon::domain::directory::DirectoryFile;
+use seniorentelefon::offers::OffersFile;
 use seniorentelefon::rides;
 use seniorentelefon::server::{AppState, Server};
 use seniorentelefon::speech::cache::PromptAudio;
@@ -170,6 +171,15 @@ enum PromptsCommand {
 enum ImportCommand {
     /// Offices with their postcodes and registered people, from a TOML file.
     Directory { file: PathBuf },
+    /// Offers with their dates, from a CSV file (columns in the README); importing it
+    /// again updates in place.
+    Offers {
+        file: PathBuf,
+        /// Weekly series get their dates this many weeks ahead; import again (weekly,
+        /// say) to keep them coming.
+        #[arg(long, default_value_t = 12)]
+        weeks: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -238,6 +248,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Prompts { command: PromptsCommand::Render } => render_prompts(&config).await,
             Command::Import { command: ImportCommand::Directory { file } } => import_directory(&config, &file).await,
+            Command::Import { command: ImportCommand::Offers { file, weeks } } => import_offers(&config, &file, weeks).await,
             Command::User { command: UserCommand::Add { username, name, role, office } } => {
                 add_user(&config, &username, &name, &role, office.as_deref()).await
             }
@@ -301,14 +312,36 @@ async fn import_directory(config: &Config, file: &Path) -> anyhow::Result<()> {
     db.migrate().await?;
     let s = directory.import(&db).await?;
     println!(
-        "imported {} offices ({} postcodes), {} people, {} places and {} vehicles from {}",
+        "imported {} offices ({} postcodes), {} people, {} places, {} vehicles and {} areas from {}",
         s.offices,
         s.postcodes,
         s.people,
         s.places,
         s.vehicles,
+        s.areas,
         file.display()
     );
+    Ok(())
+}
+
+async fn import_offers(config: &Config, file: &Path, weeks: u32) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let offers = OffersFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: nothing imported:\n{e}", file.display()))?;
+    let db = Db::connect(&config.database.url).await?;
+    db.migrate().await?;
+    let today = config.dialog.local_now().date();
+    let s = offers.import(&db, today, weeks).await.map_err(|e| anyhow::anyhow!("{}: nothing imported:\n{e}", file.display()))?;
+    println!(
+        "imported {} offers from {}: {} dates added, {} changed, {} cancelled (up to {weeks} weeks ahead)",
+        s.offers,
+        file.display(),
+        s.dates_added,
+        s.dates_changed,
+        s.dates_cancelled
+    );
+    if s.bookings_on_cancelled > 0 {
+        println!("{} bookings are on the dates just cancelled: tell those people", s.bookings_on_cancelled);
+    }
     Ok(())
 }
 

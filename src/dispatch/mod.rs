@@ -18,6 +18,8 @@ pub mod solver;
 pub mod validator;
 
 pub use insert::{Alternatives, Inserted, insert_request};
-pub use model::{Euclidean, Haversine, Instance, Link, MatrixTimes, ModelError, Request, Stop, TimeWindow, TravelTimes, Vehicle};
+pub use model::{
+    Euclidean, Haversine, Instance, Link, MatrixTimes, ModelError, Request, Stop, TimeWindow, TravelTimes, Vehicle, great_circle_km,
+};
 pub use solver::{Plan, PlannedStop, RoutePlan, SolverConfig, StopKind, Unserved, UnservedReason, solve};
 pub use validator::{Violation, validate};

@@ -160,14 +160,19 @@ impl Haversine {
     }
 
     pub fn km(&self, from: usize, to: usize) -> f64 {
-        const EARTH_RADIUS_KM: f64 = 6371.0088;
-        let ((lat1, lon1), (lat2, lon2)) = (self.points[from], self.points[to]);
-        let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-        let dp = p2 - p1;
-        let dl = (lon2 - lon1).to_radians();
-        let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-        2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+        great_circle_km(self.points[from], self.points[to])
     }
+}
+
+/// Great-circle distance in km between two (latitude, longitude) positions in degrees
+/// (haversine formula).
+pub fn great_circle_km((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> f64 {
+    const EARTH_RADIUS_KM: f64 = 6371.0088;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = p2 - p1;
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
 
 impl TravelTimes for Haversine {

@@ -1,6 +1,7 @@
 //! Offices, the postcodes they serve, and registered people: who is calling and which
 //! Seniorenbüro takes care of them. The directory file also brings the places rides go
-//! to and the offices' vehicles.
+//! to, the offices' vehicles, and the parts of town callers name (postcode and centre)
+//! for offers near them.
 
 use super::{PhoneNumber, Postcode};
 use crate::db::{Db, DbError, new_id, now};
@@ -97,7 +98,7 @@ pub async fn fallback_office(db: &Db, configured: &str) -> Result<Option<Office>
 }
 
 /// A directory file: offices with their postcodes, registered people, the places rides
-/// go to and the offices' vehicles (TOML).
+/// go to, the offices' vehicles and the parts of town (TOML).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DirectoryFile {
@@ -109,6 +110,8 @@ pub struct DirectoryFile {
     pub places: Vec<PlaceEntry>,
     #[serde(default, rename = "vehicle")]
     pub vehicles: Vec<VehicleEntry>,
+    #[serde(default, rename = "area")]
+    pub areas: Vec<AreaEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +205,17 @@ fn in_service() -> bool {
     true
 }
 
+/// A part of town as callers name it ("Hörde", "Kreuzviertel"), with its postcode and
+/// centre: where a caller is who gives only a postcode or a district.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaEntry {
+    pub name: String,
+    pub postcode: Postcode,
+    pub lat: f64,
+    pub lon: f64,
+}
+
 #[derive(Debug, Default, PartialEq)]
 pub struct ImportSummary {
     pub offices: usize,
@@ -209,17 +223,18 @@ pub struct ImportSummary {
     pub people: usize,
     pub places: usize,
     pub vehicles: usize,
+    pub areas: usize,
 }
 
 /// Readable ids (offices, places, vehicles) are lowercase letters, digits and '-'.
-fn check_slug(what: &str, id: &str) -> Result<(), String> {
+pub(crate) fn check_slug(what: &str, id: &str) -> Result<(), String> {
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         return Err(format!("{what} id {id:?}: use lowercase letters, digits and '-'"));
     }
     Ok(())
 }
 
-fn check_position(what: &str, lat: f64, lon: f64) -> Result<(), String> {
+pub(crate) fn check_position(what: &str, lat: f64, lon: f64) -> Result<(), String> {
     if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
         return Err(format!("{what}: ({lat}, {lon}) is not a position in degrees (latitude, longitude)"));
     }
@@ -253,6 +268,13 @@ impl DirectoryFile {
             check_position(&format!("vehicle {} depot", v.id), v.depot_lat, v.depot_lon)?;
             if v.shift_start >= v.shift_end || v.max_route_minutes == 0 {
                 return Err(format!("vehicle {}: the shift must end after it starts, and max_route_minutes be above 0", v.id));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for a in &file.areas {
+            check_position(&format!("area {}", a.name), a.lat, a.lon)?;
+            if a.name.trim().is_empty() || !names.insert(a.name.as_str()) {
+                return Err(format!("area {:?}: every area needs its own name", a.name));
             }
         }
         Ok(file)
@@ -376,6 +398,20 @@ impl DirectoryFile {
             .await?;
             summary.vehicles += 1;
         }
+        for a in &self.areas {
+            sqlx::query(
+                "INSERT INTO postcode_areas (name, postcode, lat, lon, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (name) DO UPDATE SET postcode = excluded.postcode, lat = excluded.lat, lon = excluded.lon",
+            )
+            .bind(&a.name)
+            .bind(a.postcode.as_str())
+            .bind(a.lat)
+            .bind(a.lon)
+            .bind(&ts)
+            .execute(&mut *tx)
+            .await?;
+            summary.areas += 1;
+        }
         tx.commit().await?;
         Ok(summary)
     }
@@ -423,6 +459,10 @@ postcodes = ["44263"]
         assert!(!file.people.is_empty());
         assert!(file.places.len() >= 4);
         assert!(file.vehicles.len() >= 2);
+        let served: Vec<&Postcode> = file.offices.iter().flat_map(|o| &o.postcodes).collect();
+        for p in served.iter().copied() {
+            assert!(file.areas.iter().any(|a| &a.postcode == p), "postcode {p} has an area");
+        }
         for v in &file.vehicles {
             assert!(file.offices.iter().any(|o| o.id == v.office), "vehicle {} of an office in the file", v.id);
         }
@@ -442,5 +482,9 @@ postcodes = ["44263"]
         assert!(err.contains("vehicle v"), "{err}");
         let err = DirectoryFile::parse(&format!("{vehicle}shift_start = \"8 Uhr\"\nshift_end = \"14:00\"\n")).unwrap_err();
         assert!(err.contains("07:30"), "{err}");
+        let area = "[[area]]\nname = \"Hörde\"\npostcode = \"44263\"\nlat = 51.49\nlon = 7.51\n";
+        assert!(DirectoryFile::parse(area).is_ok());
+        let err = DirectoryFile::parse(&format!("{area}{area}")).unwrap_err();
+        assert!(err.contains("Hörde"), "{err}");
     }
 }

@@ -52,14 +52,21 @@ pub struct CreatedTicket {
 pub async fn create(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<CreatedTicket, DbError> {
     let office = route(db, ticket, default_office).await?;
     let mut tx = db.pool().begin().await?;
-    let id = insert(&mut tx, ticket, &office).await?;
+    let detail = format!("{} / {} via Telefon", ticket.kind.as_str(), ticket.topic);
+    let id = insert(&mut tx, ticket, &office.id, &detail).await?;
     tx.commit().await?;
     Ok(CreatedTicket { id, office })
 }
 
-/// Stores a routed ticket and its first history event in `tx`, for requests that store
-/// more rows with it (a ride request); returns the ticket's id.
-pub async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ticket: &NewTicket, office: &Office) -> Result<String, DbError> {
+/// Stores a ticket for `office_id` with its first history event (`detail`) inside the
+/// caller's transaction, for requests that are stored together with other rows (a
+/// booking and its confirmation). Returns the ticket's id.
+pub(crate) async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &NewTicket,
+    office_id: &str,
+    detail: &str,
+) -> Result<String, DbError> {
     let id = new_id();
     let ts = now();
     sqlx::query(
@@ -68,7 +75,7 @@ pub async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ticket: &NewTicke
     )
     .bind(&id)
     .bind(ticket.kind.as_str())
-    .bind(&office.id)
+    .bind(office_id)
     .bind(ticket.person_id.as_deref())
     .bind(ticket.call_id.as_deref())
     .bind(&ticket.topic)
@@ -83,7 +90,7 @@ pub async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ticket: &NewTicke
         .bind(&ts)
         .bind("phone")
         .bind("created")
-        .bind(format!("{} / {} via Telefon", ticket.kind.as_str(), ticket.topic))
+        .bind(detail)
         .execute(&mut **tx)
         .await?;
     Ok(id)

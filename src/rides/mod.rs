@@ -14,7 +14,7 @@ pub mod planner;
 pub mod report;
 pub mod store;
 
-pub use clock::ClockTime;
+pub use clock::{ClockTime, format_local, parse_local};
 pub use day::Unplanned;
 pub use planner::{DayPlan, plan_day};
 pub use store::{CreatedRide, Direction, FleetVehicle, Location, NewRide, Point, RideRequest, RideStatus};

@@ -107,7 +107,8 @@ pub async fn order(db: &Db, order: &RideOrder, default_office: &str, appointment
         (Some(lat), Some(lon)) => Some(Point { lat, lon }),
         _ => None,
     };
-    let ticket_id = tickets::insert(&mut tx, &order.ticket, &office).await?;
+    let detail = format!("Fahrt am {} via Telefon", order.appointment_at.format("%d.%m.%Y %H:%M"));
+    let ticket_id = tickets::insert(&mut tx, &order.ticket, &office.id, &detail).await?;
     let ride = NewRide {
         office_id: office.id.clone(),
         person_id: Some(order.person_id.clone()),

@@ -4,7 +4,7 @@
 use super::{Action, Dialog, Say, Step};
 use crate::domain::tickets::{NewTicket, TicketKind};
 use crate::rides::phone::{PlaceChoice, RideOrder};
-use crate::speech::numbers_de::{cardinal, spoken_date, spoken_time};
+use crate::speech::numbers_de::{cardinal, on_date, time_of_day};
 use crate::speech::understand::MenuChoices;
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
@@ -203,7 +203,7 @@ impl Dialog {
     pub(super) fn accept_time(&mut self, time: NaiveTime, out: &mut Vec<Action>) {
         let (first, last) = (self.offer().first_appointment, self.offer().last_appointment);
         if time < first || time > last {
-            return self.ride_reask("ride_time_outside", &[("first", spoken_time(first)), ("last", spoken_time(last))], out);
+            return self.ride_reask("ride_time_outside", &[("first", time_of_day(first)), ("last", time_of_day(last))], out);
         }
         self.path.push("ride:time".into());
         self.ride.time = Some(time);
@@ -222,8 +222,8 @@ impl Dialog {
         let ret = if d.return_trip == Some(true) { "ride_with_return" } else { "ride_without_return" };
         vec![
             ("place", place),
-            ("date", d.date.map(spoken_date).unwrap_or_default()),
-            ("time", d.time.map(spoken_time).unwrap_or_default()),
+            ("date", d.date.map(|date| on_date(date, self.ctx.today)).unwrap_or_default()),
+            ("time", d.time.map(time_of_day).unwrap_or_default()),
             ("return", self.prompts.text(ret).unwrap_or_default().to_string()),
         ]
     }
