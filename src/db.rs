@@ -102,6 +102,18 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A stored value the code cannot read back (a row changed by hand, say).
+pub fn bad_value(column: &str, value: &str) -> DbError {
+    DbError::Query(sqlx::Error::Decode(format!("column {column} holds {value:?}").into()))
+}
+
+/// A BIGINT column that holds a count (seats, minutes, cents), as u32.
+pub fn count(r: &sqlx::any::AnyRow, column: &str) -> Result<u32, DbError> {
+    use sqlx::Row;
+    let v: i64 = r.try_get(column)?;
+    u32::try_from(v).map_err(|_| bad_value(column, &v.to_string()))
+}
+
 /// A new sortable unique id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -6,8 +6,7 @@
 //! and writes later can fail at once when another connection wrote in between; one that
 //! writes first waits for the lock (busy timeout) and then sees the latest data.
 
-use super::search::{bad_value, count};
-use crate::db::{Db, DbError, new_id, now};
+use crate::db::{Db, DbError, bad_value, count, new_id, now};
 use crate::domain::PhoneNumber;
 use crate::domain::tickets::{self, NewTicket, TicketKind};
 use crate::rides::{format_local, parse_local};
@@ -168,16 +167,13 @@ async fn refusal(db: &Db, offer_date_id: &str, now: NaiveDateTime) -> Result<Boo
     let starts_at: String = r.try_get("starts_at")?;
     let capacity: Option<i64> = r.try_get("capacity")?;
     let taken: i64 = r.try_get("seats_taken")?;
-    Ok(if status != "scheduled" || offer_status != "active" {
-        BookingError::Cancelled
-    } else if capacity.is_none() {
-        BookingError::NoBookingNeeded
-    } else if starts_at <= format_local(now) {
-        BookingError::InThePast
-    } else {
-        // Seats given back since the UPDATE may make `free` reach `seats`: asking again books.
-        let free = capacity.unwrap_or_default() - taken;
-        BookingError::Full { free: u32::try_from(free.max(0)).unwrap_or_default() }
+    Ok(match capacity {
+        _ if status != "scheduled" || offer_status != "active" => BookingError::Cancelled,
+        None => BookingError::NoBookingNeeded,
+        Some(_) if starts_at <= format_local(now) => BookingError::InThePast,
+        // Seats given back since the UPDATE may make `free` reach the seats asked for:
+        // asking again books them.
+        Some(capacity) => BookingError::Full { free: u32::try_from(capacity - taken).unwrap_or(0) },
     })
 }
 
@@ -257,7 +253,7 @@ fn booking_from_row(r: &AnyRow) -> Result<Booking, DbError> {
         title: r.try_get("title")?,
         venue: r.try_get("venue")?,
         starts_at: parse_local(&starts_at).map_err(|_| bad_value("starts_at", &starts_at))?,
-        seats: count(r.try_get("seats")?, "seats")?,
+        seats: count(r, "seats")?,
         person_id: r.try_get("person_id")?,
         phone: r.try_get("phone")?,
         cancelled: status != "booked",

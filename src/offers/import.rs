@@ -142,14 +142,6 @@ impl OffersFile {
         if errors.is_empty() { Ok(OffersFile { offers }) } else { Err(LineErrors(errors)) }
     }
 
-    pub fn len(&self) -> usize {
-        self.offers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.offers.is_empty()
-    }
-
     /// Imports every offer with its dates from `today` to `weeks` weeks ahead (series
     /// without a last date get their later dates when the file is imported again), all
     /// in one transaction.
@@ -584,7 +576,7 @@ mod tests {
             "tanz,do-hoerde,kultur,Tanztee,Verein,im Saal,Weg 1,44263,\"51,49\",\"7,5\",\"2,50 €\",,,2026-12-06 2026-12-20,,,15:00,17:30",
         ]))
         .unwrap();
-        assert_eq!(f.len(), 2);
+        assert_eq!(f.offers.len(), 2);
         let o = &f.offers[0];
         assert_eq!((o.line, o.offer.capacity, o.offer.booking_required, o.offer.price_cents), (2, Some(12), true, 0));
         let tanz = &f.offers[1].offer;
@@ -675,7 +667,7 @@ mod tests {
     fn the_demo_offers_parse() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/demo/offers.csv")).unwrap();
         let f = OffersFile::parse(&text).unwrap_or_else(|e| panic!("{e}"));
-        assert!((15..=25).contains(&f.len()), "{}", f.len());
+        assert!((15..=25).contains(&f.offers.len()), "{}", f.offers.len());
         for office in ["do-hoerde", "do-innenstadt-west"] {
             assert!(f.offers.iter().filter(|o| o.offer.office_id == office).count() >= 6, "{office}");
         }

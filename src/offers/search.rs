@@ -2,10 +2,10 @@
 //! town), then the offers with dates in the wanted days, nearest first.
 
 use super::{Access, Category, Offer};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, bad_value, count};
 use crate::dispatch::great_circle_km;
 use crate::domain::Postcode;
-use crate::rides::{Point, parse_local};
+use crate::rides::{Point, format_local, parse_local};
 use chrono::NaiveDateTime;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -135,8 +135,8 @@ pub async fn search(db: &Db, q: &Query) -> Result<Vec<OfferHit>, DbError> {
            AND o.lat BETWEEN $3 AND $4 AND o.lon BETWEEN $5 AND $6
          ORDER BY o.id, d.starts_at",
     )
-    .bind(crate::rides::format_local(q.from))
-    .bind(crate::rides::format_local(q.until))
+    .bind(format_local(q.from))
+    .bind(format_local(q.until))
     .bind(q.near.lat - dlat)
     .bind(q.near.lat + dlat)
     .bind(q.near.lon - dlon)
@@ -186,9 +186,12 @@ fn offer_from_row(r: &AnyRow) -> Result<Offer, DbError> {
         address: r.try_get("address")?,
         postcode: Postcode::parse(&postcode).map_err(|_| bad_value("postcode", &postcode))?,
         point: Point { lat: r.try_get("lat")?, lon: r.try_get("lon")? },
-        price_cents: count(r.try_get("price_cents")?, "price_cents")?,
+        price_cents: count(r, "price_cents")?,
         access: Access { wheelchair: flag("wheelchair")?, hearing_loop: flag("hearing_loop")?, step_free: flag("step_free")? },
-        capacity: r.try_get::<Option<i64>, _>("capacity")?.map(|c| count(c, "capacity")).transpose()?,
+        capacity: r
+            .try_get::<Option<i64>, _>("capacity")?
+            .map(|c| u32::try_from(c).map_err(|_| bad_value("capacity", &c.to_string())))
+            .transpose()?,
         booking_required: flag("booking_required")?,
     })
 }
@@ -198,21 +201,13 @@ fn date_from_row(r: &AnyRow, capacity: Option<u32>) -> Result<OfferDate, DbError
         let s: String = r.try_get(col)?;
         parse_local(&s).map_err(|_| bad_value(col, &s))
     };
-    let taken = count(r.try_get("seats_taken")?, "seats_taken")?;
+    let taken = count(r, "seats_taken")?;
     Ok(OfferDate {
         id: r.try_get("date_id")?,
         starts_at: time("starts_at")?,
         ends_at: time("ends_at")?,
         free_seats: capacity.map(|c| c.saturating_sub(taken)),
     })
-}
-
-pub(super) fn count(v: i64, column: &str) -> Result<u32, DbError> {
-    u32::try_from(v).map_err(|_| bad_value(column, &v.to_string()))
-}
-
-pub(super) fn bad_value(column: &str, value: &str) -> DbError {
-    DbError::Query(sqlx::Error::Decode(format!("offer data: column {column} holds {value:?}").into()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the stored day plans.
 
 use super::clock::{ClockTime, format_local, parse_local};
-use crate::db::{Db, DbError, new_id, now};
+use crate::db::{Db, DbError, bad_value, count, new_id, now};
 use crate::dispatch::StopKind;
 use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::Row;
@@ -401,13 +401,4 @@ pub async fn save_plan(db: &Db, plan: &PlanRows) -> Result<String, DbError> {
     }
     tx.commit().await?;
     Ok(id)
-}
-
-fn count(r: &AnyRow, col: &str) -> Result<u32, DbError> {
-    let v: i64 = r.try_get(col)?;
-    u32::try_from(v).map_err(|_| bad_value(col, &v.to_string()))
-}
-
-fn bad_value(column: &str, value: &str) -> DbError {
-    DbError::Query(sqlx::Error::Decode(format!("ride data: column {column} holds {value:?}").into()))
 }

@@ -101,7 +101,7 @@ pub fn time_of_day(t: NaiveTime) -> String {
     }
 }
 
-pub fn weekday_name(day: Weekday) -> &'static str {
+fn weekday_name(day: Weekday) -> &'static str {
     ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"][day.num_days_from_monday() as usize]
 }
 
