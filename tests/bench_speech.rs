@@ -43,6 +43,7 @@ fn the_quick_speech_bench_reports_every_figure() {
         "stt_concurrent.latency.p95_ms",
         "stt_concurrent.answered",
         "stt_concurrent.lost",
+        "stt_concurrent.queue_wait.p95_ms",
         "real_time_factor",
         "wer.all_percent",
         "wer.clean_percent",

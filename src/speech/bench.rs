@@ -422,6 +422,10 @@ pub struct Concurrent {
     pub lost: usize,
     /// Submission to understood, per utterance.
     pub latency: Latency,
+    /// Of that, waiting for a worker (the pool's own figures).
+    pub queue_wait: Latency,
+    /// Refused by the pool as busy.
+    pub rejected: u64,
     pub max_queue_len: usize,
 }
 
@@ -655,6 +659,7 @@ async fn hear(pool: &SttPool, set: &TestSet, samples: &[Sample], e: &Endpointed,
 
 async fn concurrent(pool: &SttPool, set: &TestSet, samples: &[Sample], endpointed: &[Endpointed], prompts: &Prompts) -> Concurrent {
     let heard: Vec<&Endpointed> = endpointed.iter().filter(|e| e.utterance.is_some()).collect();
+    let before = pool.metrics();
     let max_queue = std::sync::atomic::AtomicUsize::new(0);
     // Each caller answers its questions one after the other, without pauses: all four
     // keep the pool busy the whole time.
@@ -672,12 +677,17 @@ async fn concurrent(pool: &SttPool, set: &TestSet, samples: &[Sample], endpointe
     });
     let results: Vec<Heard> = futures_util::future::join_all(calls).await.into_iter().flatten().collect();
     let answered: Vec<Duration> = results.iter().filter(|h| h.result.is_ok()).map(|h| h.latency).collect();
+    let after = pool.metrics();
+    // The pool keeps the latest samples; these runs added `completed` new ones.
+    let new = (after.completed - before.completed) as usize;
     Concurrent {
         calls: CONCURRENT_CALLS,
         utterances: heard.len(),
         answered: answered.len(),
         lost: heard.len() - answered.len(),
         latency: Latency::of(&answered),
+        queue_wait: Latency::of(&after.queue_wait[after.queue_wait.len().saturating_sub(new)..]),
+        rejected: after.rejected - before.rejected,
         max_queue_len: max_queue.into_inner(),
     }
 }
@@ -971,7 +981,7 @@ pub fn table(r: &SpeechReport) -> String {
     let c = &r.stt_concurrent;
     let _ = writeln!(
         out,
-        "  {} calls at once, back to back    {:>3} {:>8} {:>8}   answered {}/{}, lost {}, longest queue {}",
+        "  {} calls at once, back to back    {:>3} {:>8} {:>8}   answered {}/{}, lost {}, refused busy {}",
         c.calls,
         c.latency.count,
         ms(c.latency.p50_ms),
@@ -979,6 +989,13 @@ pub fn table(r: &SpeechReport) -> String {
         c.answered,
         c.utterances,
         c.lost,
+        c.rejected
+    );
+    let _ = writeln!(
+        out,
+        "    of which queue wait                 {:>8} {:>8}   longest queue {}",
+        ms(c.queue_wait.p50_ms),
+        ms(c.queue_wait.p95_ms),
         c.max_queue_len
     );
     let _ = writeln!(out, "  real-time factor (1 call)        {}", r.real_time_factor.map_or("-".into(), |v| format!("{v:.3}")));
@@ -1029,7 +1046,7 @@ pub fn table(r: &SpeechReport) -> String {
     let d = &r.dtmf;
     let _ = writeln!(
         out,
-        "\nDTMF: clean {} ({}/{}), noisy {} ({}/{}), talk-off {} in {:.0} s of test speech",
+        "\nDTMF: clean {} ({}/{}), noisy {} ({}/{}), talk-off {} in {:.0} s of test audio (answers with their pauses)",
         pct(d.clean.percent),
         d.clean.correct,
         d.clean.total,
