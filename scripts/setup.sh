@@ -27,7 +27,7 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 started=$(date +%s)
 
 step "Debian packages"
-PACKAGES=(build-essential pkg-config cmake libclang-dev libssl-dev libsonic-dev espeak-ng-data unzip python3-venv python3-websockets)
+PACKAGES=(build-essential pkg-config cmake libclang-dev libssl-dev libsonic-dev espeak-ng-data espeak-ng unzip python3-venv python3-websockets)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

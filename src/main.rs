@@ -111,6 +111,31 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Speech pipeline: endpointing, recognition latency and accuracy, understanding,
+    /// prompt audio latency and in-band DTMF, on a synthesised test set.
+    Speech(BenchSpeechArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchSpeechArgs {
+    /// Test set (tune only on tests/speech/tuning.toml).
+    #[arg(long, default_value = "tests/speech/heldout.toml")]
+    set: PathBuf,
+    /// Cache for the synthesised test speech (default: <data_dir>/bench-speech).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Recognition workers (default: speech.recognition.workers).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Cores per recognition (default: speech.recognition.threads_per_worker).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// A few utterances of each kind only.
+    #[arg(long)]
+    quick: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -252,6 +277,7 @@ fn main() -> anyhow::Result<()> {
             Command::User { command: UserCommand::Add { username, name, role, office } } => {
                 add_user(&config, &username, &name, &role, office.as_deref()).await
             }
+            Command::Bench { command: BenchCommand::Speech(args) } => bench_speech(&config, args).await,
             Command::Call(_) | Command::Bench { .. } | Command::Dispatch { .. } => unreachable!("handled above"),
         }
     })
@@ -380,6 +406,46 @@ fn bench_dispatch(dir: PathBuf, seconds: f64, seed: u64, json: bool) -> anyhow::
     }
     if !report.all_valid || !report.insertion.inserted_plans_valid {
         bail!("the validator found violations in some plans");
+    }
+    Ok(())
+}
+
+async fn bench_speech(config: &Config, args: BenchSpeechArgs) -> anyhow::Result<()> {
+    use seniorentelefon::speech::bench;
+    use seniorentelefon::speech::tts::VoiceSpec;
+    let voices = VoicesConfig::load(&config.speech.voices)?;
+    let pico_dir = voices
+        .languages
+        .values()
+        .find_map(|v| match v {
+            VoiceSpec::Pico { dir, .. } => Some(dir.clone()),
+            VoiceSpec::Piper { .. } => None,
+        })
+        .context("the test voices need Pico: no Pico voice in the voice configuration")?;
+    let whisper_model = if config.speech.whisper_model.as_os_str().is_empty() {
+        PathBuf::from("voices/whisper/ggml-base.bin")
+    } else {
+        config.speech.whisper_model.clone()
+    };
+    let mut pool = config.speech.recognition.clone();
+    pool.workers = args.workers.unwrap_or(pool.workers);
+    pool.threads_per_worker = args.threads.unwrap_or(pool.threads_per_worker);
+    let opts = bench::BenchOptions {
+        set: args.set,
+        cache: args.cache.unwrap_or_else(|| config.server.data_dir.join("bench-speech")),
+        whisper_model,
+        pico_dir,
+        prompt_voice: voices.voice(&config.speech.language)?.clone(),
+        prompts: Prompts::load(&config.speech.prompts_dir.join(&config.speech.language))?,
+        vad: config.speech.vad.clone(),
+        pool,
+        quick: args.quick,
+    };
+    let report = bench::run(&opts, |step| eprintln!("{step} ...")).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", bench::table(&report));
     }
     Ok(())
 }

@@ -131,10 +131,6 @@ impl Endpointer {
         }
     }
 
-    pub fn config(&self) -> &VadConfig {
-        &self.config
-    }
-
     /// Starts listening for the next answer.
     pub fn reset(&mut self) {
         self.state = State::Waiting;

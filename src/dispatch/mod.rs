@@ -12,7 +12,7 @@ pub mod bench;
 pub mod cordeau;
 pub mod insert;
 pub mod model;
-mod rng;
+pub(crate) mod rng;
 pub mod schedule;
 pub mod solver;
 pub mod validator;

@@ -2,6 +2,7 @@
 //! and understanding of transcripts. Nothing here talks to the network; models are files
 //! fetched at setup.
 
+pub mod bench;
 pub mod cache;
 pub mod numbers_de;
 pub mod pool;

@@ -15,7 +15,11 @@ pub const STT_RATE: u32 = 16_000;
 /// Encoder frames per second of audio (1500 frames for 30 s).
 const ENCODER_FRAMES_PER_SEC: f32 = 50.0;
 /// Extra encoder frames around the utterance; too tight a window garbles the end.
-const AUDIO_CTX_MARGIN: i32 = 128;
+const AUDIO_CTX_MARGIN: i32 = 256;
+/// Tokens decoded at most: an answer needs about four per second of speech. A repetition
+/// loop ("Stimmt. Stimmt. Stimmt.") ends here instead of filling the text context.
+const MAX_TOKENS: f32 = 10.0;
+const MAX_TOKENS_PER_SEC: f32 = 6.0;
 /// Silence put before the utterance.
 const LEAD_IN_MS: usize = 300;
 
@@ -91,6 +95,11 @@ impl Recognizer {
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
         params.set_audio_ctx(((seconds * ENCODER_FRAMES_PER_SEC) as i32 + AUDIO_CTX_MARGIN).min(1500));
+        // No retries at higher temperatures: on the tuning set they changed no answer but
+        // multiplied the time of the hardest utterances.
+        params.set_temperature_inc(0.0);
+        params.set_no_timestamps(true);
+        params.set_max_tokens((MAX_TOKENS + MAX_TOKENS_PER_SEC * seconds) as i32);
         if !hint.is_empty() {
             params.set_initial_prompt(hint);
         }

@@ -18,7 +18,6 @@ mod times;
 mod words;
 mod yesno;
 
-use crate::speech::numbers_de::DIGITS;
 use chrono::{NaiveDate, NaiveTime};
 use std::fmt;
 
@@ -73,19 +72,40 @@ pub fn understand(text: &str, expectation: &Expectation, today: NaiveDate) -> Op
     answer.or_else(|| intents::intent(&tokens))
 }
 
+/// The words of `text` as understanding compares them, for word error rates: folded
+/// ("Rückruf" = "rueckruf"), punctuation dropped, and every number, written or spoken, as
+/// its single digits ("44139", "vier vier eins drei neun" and "vierundvierzig eins
+/// neununddreißig" are all 4 4 1 3 9; "dritten" and "3." are 3).
+pub fn normalized_words(text: &str) -> Vec<String> {
+    let digits = |n: u32| n.to_string().chars().map(String::from).collect::<Vec<_>>();
+    words::tokens(text)
+        .into_iter()
+        .flat_map(|token| match token {
+            words::Token::Num(d) => d.chars().map(String::from).collect(),
+            words::Token::Word(w) => numbers::cardinal(&w).or_else(|| numbers::ordinal(&w)).map(digits).unwrap_or_else(|| vec![w]),
+            words::Token::Sep(_) => Vec::new(),
+        })
+        .collect()
+}
+
 /// Whisper's initial prompt for this step (the `hint` of
 /// [`Stt::transcribe`](crate::speech::stt::Stt::transcribe)): the words expected here, which
 /// then win over sound-alikes.
 pub fn hint(expectation: &Expectation) -> String {
     match expectation {
+        // The option words as they are. Tried on the tuning set: adding the keys ("die
+        // Eins, die Zwei") made whisper echo them and pick wrong options.
         Expectation::Menu(menu) => {
             let words: Vec<&str> = menu.choices().into_iter().flat_map(|(_, words)| words.iter().map(String::as_str)).collect();
             if words.is_empty() { String::new() } else { format!("{}.", words.join(", ")) }
         }
-        Expectation::YesNo => "Ja, nein.".into(),
-        Expectation::Number { .. } => format!("{}.", DIGITS.join(", ")),
-        Expectation::Date => "Heute, morgen, übermorgen, Montag, Dienstag, Mittwoch, Donnerstag, Freitag, Samstag, Sonntag.".into(),
-        Expectation::Time => "Uhr, halb, Viertel nach, Viertel vor, morgens, nachmittags.".into(),
+        // Short sentences, no list: "Ja, nein." was echoed for answers whisper was unsure of.
+        Expectation::YesNo => "Ja. Nein.".into(),
+        // "zwei", not the telephone "zwo": whisper knows it far better.
+        Expectation::Number { .. } => "Null, eins, zwei, drei, vier, fünf, sechs, sieben, acht, neun.".into(),
+        // With the months: "Dezember" was heard as "September" without them.
+        Expectation::Date => "Heute, morgen, übermorgen. Montag, Dienstag, Mittwoch, Donnerstag, Freitag, Samstag, Sonntag. Januar, Februar, März, April, Mai, Juni, Juli, August, September, Oktober, November, Dezember.".into(),
+        Expectation::Time => "Uhr, halb, Viertel nach, Viertel vor, morgens, vormittags, nachmittags.".into(),
     }
 }
 
@@ -266,17 +286,26 @@ mod tests {
     }
 
     #[test]
+    fn normalized_words_compare_numbers_by_digits() {
+        let n = |t: &str| normalized_words(t).join(" ");
+        assert_eq!(n("Meine Postleitzahl ist 44139."), "meine postleitzahl ist 4 4 1 3 9");
+        assert_eq!(n("vierundvierzig eins neununddreißig"), "4 4 1 3 9");
+        assert_eq!(n("Einen Rückruf, bitte!"), "einen rueckruf bitte");
+        assert_eq!(n("am dritten Dezember"), n("am 3. Dezember"));
+    }
+
+    #[test]
     fn hints_name_the_expected_words() {
         let main = main_menu();
         let h = hint(&Expectation::Menu(&main));
         assert!(h.starts_with("angebote, angebot,") && h.contains("fahrdienst") && h.ends_with("person."), "{h}");
         assert_eq!(hint(&Expectation::Menu(&menu(&[]))), "");
-        assert_eq!(hint(&Expectation::YesNo), "Ja, nein.");
+        assert_eq!(hint(&Expectation::YesNo), "Ja. Nein.");
         assert_eq!(
             hint(&Expectation::Number { min_digits: 5, max_digits: 5 }),
-            "null, eins, zwo, drei, vier, fünf, sechs, sieben, acht, neun."
+            "Null, eins, zwei, drei, vier, fünf, sechs, sieben, acht, neun."
         );
-        assert!(hint(&Expectation::Date).contains("übermorgen"));
+        assert!(hint(&Expectation::Date).contains("übermorgen") && hint(&Expectation::Date).contains("Dezember"));
         assert!(hint(&Expectation::Time).contains("halb"));
     }
 }
