@@ -97,7 +97,7 @@ async fn every_post_needs_the_session_csrf_token() {
     let id = add_ticket(&app.db, TicketKind::Callback, "pflege", HOERDE).await;
     let anna = Staff::sign_in(&app, "anna").await;
     let url = format!("{}/staff/tickets/{id}/claim", app.base);
-    let cookie = reqwest::header::COOKIE;
+    use reqwest::header::COOKIE as cookie;
     let no_token = anna.http.post(&url).header(cookie, &anna.cookie).form(&[("x", "1")]).send().await.unwrap();
     assert_eq!(no_token.status(), 403);
     let wrong = anna.http.post(&url).header(cookie, &anna.cookie).form(&[("csrf", "0".repeat(64))]).send().await.unwrap();

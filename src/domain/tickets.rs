@@ -268,9 +268,13 @@ pub async fn audio_path(db: &Db, id: &str) -> Result<Option<String>, DbError> {
     Ok(path.flatten())
 }
 
-/// Topics in use, for the queue's filter.
-pub async fn topics(db: &Db) -> Result<Vec<String>, DbError> {
-    Ok(sqlx::query_scalar("SELECT DISTINCT topic FROM tickets ORDER BY topic").fetch_all(db.pool()).await?)
+/// Topics in use among the tickets of `query`'s office and kind, for the queue's filter.
+pub async fn topics(db: &Db, query: &TicketQuery) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT topic FROM tickets WHERE ($1 = '' OR office_id = $1) AND ($2 = '' OR kind = $2) ORDER BY topic")
+        .bind(&query.office_id)
+        .bind(&query.kind)
+        .fetch_all(db.pool())
+        .await?)
 }
 
 pub async fn events(db: &Db, id: &str) -> Result<Vec<TicketEvent>, DbError> {

@@ -121,6 +121,14 @@ pub async fn tickets(db: &Db, staff: &Staff, query: TicketQuery) -> Result<Vec<T
     }
 }
 
+/// Topics of the tickets `staff` may see.
+pub async fn topics(db: &Db, staff: &Staff) -> Result<Vec<String>, DbError> {
+    match staff.scope(TicketQuery::default()) {
+        Some(q) => tickets::topics(db, &q).await,
+        None => Ok(Vec::new()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::staff::{audit, sessions::random_token};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -112,7 +112,8 @@ async fn sign_in(app: &AppState, headers: &HeaderMap, ip: &str, f: LoginForm) ->
             audit::record(&app.db, &audit::Entry { actor: &staff.username, ..log("-", "login") }).await?;
             let session = set_cookie(app, SESSION_COOKIE, &token, "/", MAX_AGE.num_seconds());
             let clear = set_cookie(app, LOGIN_COOKIE, "", "/staff/login", 0);
-            Ok(([(header::SET_COOKIE, session), (header::SET_COOKIE, clear)], Redirect::to("/staff/queue")).into_response())
+            // Two cookies: AppendHeaders, since a header array would keep only the last.
+            Ok((AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, clear)]), Redirect::to("/staff/queue")).into_response())
         }
     }
 }

@@ -4,7 +4,7 @@
 use super::error::StaffError;
 use super::extract::SignedIn;
 use super::layout::{KINDS, STATUSES, Urgency, csrf_field, kind_label, local_time, page, status_label};
-use crate::domain::tickets::{self, Ticket, TicketQuery, UNASSIGNED};
+use crate::domain::tickets::{Ticket, TicketQuery, UNASSIGNED};
 use crate::server::AppState;
 use crate::staff::access;
 use axum::extract::{Query, State};
@@ -43,7 +43,7 @@ impl Filter {
 
 pub async fn page_handler(State(app): State<AppState>, who: SignedIn, Query(filter): Query<Filter>) -> Result<Markup, StaffError> {
     let list = access::tickets(&app.db, &who.session.staff, filter.query(&who)).await?;
-    let topics = tickets::topics(&app.db).await?;
+    let topics = access::topics(&app.db, &who.session.staff).await?;
     who.audit(&app, "queue.view", "", "", &format!("{} Anliegen", list.len())).await?;
     let refresh = format!("/staff/queue/rows?{}", filter.query_string());
     let office = match &who.session.staff.office_id {
