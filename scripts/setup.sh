@@ -27,7 +27,9 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 started=$(date +%s)
 
 step "Debian packages"
-PACKAGES=(build-essential pkg-config cmake libclang-dev libssl-dev libsonic-dev espeak-ng-data espeak-ng unzip python3-venv python3-websockets)
+# espeak-ng: voices the speech bench tests with. chromium + chromium-driver: the staff
+# workspace browser test (tests/staff_browser.rs).
+PACKAGES=(build-essential pkg-config cmake libclang-dev libssl-dev libsonic-dev espeak-ng-data espeak-ng unzip python3-venv python3-websockets chromium chromium-driver fonts-dejavu-core)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

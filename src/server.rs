@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/media", get(twilio_stream::media))
         .route("/audiosocket/caller", post(audiosocket::register_caller))
         .route("/audiosocket/transfer", post(audiosocket::transfer))
+        .merge(crate::staff::web::router(state.clone()))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -109,7 +110,9 @@ impl Server {
     pub async fn serve_until(self, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), audiosocket = ?self.audiosocket_addr(), "serving");
         let audiosocket = self.audiosocket.map(|l| tokio::spawn(audiosocket::serve(l, state.clone())));
-        let result = axum::serve(self.listener, router(state)).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(self.listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
         if let Some(task) = audiosocket {
             task.abort();
         }

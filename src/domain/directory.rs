@@ -74,6 +74,12 @@ pub async fn office(db: &Db, id: &str) -> Result<Option<Office>, DbError> {
     Ok(row.as_ref().map(office_from_row))
 }
 
+/// Every office, by name (staff pick one to hand a ticket over).
+pub async fn offices(db: &Db) -> Result<Vec<Office>, DbError> {
+    let rows = sqlx::query("SELECT id, name, district, phone, opening_hours FROM offices ORDER BY name").fetch_all(db.pool()).await?;
+    Ok(rows.iter().map(office_from_row).collect())
+}
+
 pub async fn office_for_postcode(db: &Db, postcode: &Postcode) -> Result<Option<Office>, DbError> {
     let row = sqlx::query(
         "SELECT o.id, o.name, o.district, o.phone, o.opening_hours FROM office_postcodes p JOIN offices o ON o.id = p.office_id WHERE p.postcode = $1",

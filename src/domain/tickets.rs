@@ -113,37 +113,298 @@ pub async fn route(db: &Db, ticket: &NewTicket, default_office: &str) -> Result<
     })
 }
 
-/// A ticket as the staff queue shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketRow {
+/// How long a caller waits for a callback when they named no time window: the office
+/// promises to call back within a day.
+pub const CALLBACK_WITHIN: chrono::Duration = chrono::Duration::hours(24);
+
+/// A ticket as staff see it, with its office, person and call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
     pub id: String,
     pub kind: String,
     pub office_id: String,
+    pub office_name: String,
     pub topic: String,
     pub callback_number: Option<String>,
+    pub postcode: Option<String>,
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
+    pub transcript: Option<String>,
+    /// Whether a voice message is stored; the path itself never leaves the server.
+    pub has_audio: bool,
+    pub priority: i64,
     pub status: String,
+    /// Username of the staff member working the ticket.
+    pub assignee: Option<String>,
     pub created_at: String,
+    pub updated_at: String,
+    /// When the caller expects the call back: the end of their window, else a day after
+    /// the call.
+    pub due_at: String,
+    pub person: Option<PersonSummary>,
+    pub call: Option<CallSummary>,
 }
 
-/// Open tickets of one office (or all), oldest first.
-pub async fn open_tickets(db: &Db, office_id: Option<&str>) -> Result<Vec<TicketRow>, DbError> {
-    let rows = sqlx::query(
-        "SELECT id, kind, office_id, topic, callback_number, status, created_at FROM tickets
-         WHERE status <> 'closed' AND ($1 = '' OR office_id = $1) ORDER BY created_at, id",
-    )
-    .bind(office_id.unwrap_or(""))
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonSummary {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: String,
+    pub mobility: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallSummary {
+    pub id: String,
+    pub caller: Option<String>,
+    pub started_at: String,
+    /// Steps through the menu, e.g. "main>callback>topic:pflege>stored".
+    pub path: String,
+    pub outcome: Option<String>,
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TicketEvent {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Which tickets to list. Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketQuery {
+    pub office_id: String,
+    pub kind: String,
+    pub topic: String,
+    /// Empty: every ticket that is not closed.
+    pub status: String,
+    /// A username, or [`UNASSIGNED`].
+    pub assignee: String,
+}
+
+/// [`TicketQuery::assignee`] value for tickets nobody works yet.
+pub const UNASSIGNED: &str = "-";
+
+const SELECT_TICKET: &str = "SELECT t.id, t.kind, t.office_id, o.name AS office_name, t.topic, t.callback_number, t.postcode,
+        t.window_start, t.window_end, t.transcript, t.message_audio_path, t.priority, t.status, t.assignee, t.created_at, t.updated_at,
+        p.id AS person_id, p.given_name, p.family_name, p.phone AS person_phone, p.street, p.postcode AS person_postcode, p.city, p.mobility,
+        c.id AS call_id, c.caller, c.started_at, c.path, c.outcome
+    FROM tickets t JOIN offices o ON o.id = t.office_id
+    LEFT JOIN people p ON p.id = t.person_id
+    LEFT JOIN calls c ON c.id = t.call_id";
+
+fn ticket_from_row(r: &sqlx::any::AnyRow) -> Ticket {
+    let created_at: String = r.get("created_at");
+    let window_end: Option<String> = r.get("window_end");
+    let person = r.get::<Option<String>, _>("person_id").map(|id| {
+        let street: Option<String> = r.get("street");
+        let place = [r.get::<Option<String>, _>("person_postcode"), r.get("city")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        PersonSummary {
+            id,
+            name: format!("{} {}", r.get::<String, _>("given_name"), r.get::<String, _>("family_name")),
+            phone: r.get("person_phone"),
+            address: [street.unwrap_or_default(), place].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "),
+            mobility: r.get("mobility"),
+        }
+    });
+    let call = r.get::<Option<String>, _>("call_id").map(|id| CallSummary {
+        id,
+        caller: r.get("caller"),
+        started_at: r.get("started_at"),
+        path: r.get("path"),
+        outcome: r.get("outcome"),
+    });
+    Ticket {
+        id: r.get("id"),
+        kind: r.get("kind"),
+        office_id: r.get("office_id"),
+        office_name: r.get("office_name"),
+        topic: r.get("topic"),
+        callback_number: r.get("callback_number"),
+        postcode: r.get("postcode"),
+        window_start: r.get("window_start"),
+        due_at: due_at(&created_at, window_end.as_deref()),
+        window_end,
+        transcript: r.get("transcript"),
+        has_audio: r.get::<Option<String>, _>("message_audio_path").is_some(),
+        priority: r.get("priority"),
+        status: r.get("status"),
+        assignee: r.get("assignee"),
+        created_at,
+        updated_at: r.get("updated_at"),
+        person,
+        call,
+    }
+}
+
+fn due_at(created_at: &str, window_end: Option<&str>) -> String {
+    if let Some(end) = window_end {
+        return end.to_string();
+    }
+    match chrono::DateTime::parse_from_rfc3339(created_at) {
+        Ok(t) => crate::db::timestamp(t.with_timezone(&chrono::Utc) + CALLBACK_WITHIN),
+        Err(_) => created_at.to_string(),
+    }
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Ticket>, DbError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_TICKET} WHERE t.id = $1"))).bind(id).fetch_optional(db.pool()).await?;
+    Ok(row.as_ref().map(ticket_from_row))
+}
+
+/// Tickets matching `query`, most urgent first: higher priority, then the earliest due.
+pub async fn list(db: &Db, query: &TicketQuery) -> Result<Vec<Ticket>, DbError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_TICKET} WHERE ($1 = '' OR t.office_id = $1) AND ($2 = '' OR t.kind = $2) AND ($3 = '' OR t.topic = $3)
+           AND (($4 = '' AND t.status <> 'closed') OR t.status = $4)
+           AND ($5 = '' OR ($5 = '{UNASSIGNED}' AND t.assignee IS NULL) OR t.assignee = $5)
+         ORDER BY t.created_at, t.id"
+    )))
+    .bind(&query.office_id)
+    .bind(&query.kind)
+    .bind(&query.topic)
+    .bind(&query.status)
+    .bind(&query.assignee)
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TicketRow {
-            id: r.get("id"),
-            kind: r.get("kind"),
-            office_id: r.get("office_id"),
-            topic: r.get("topic"),
-            callback_number: r.get("callback_number"),
-            status: r.get("status"),
-            created_at: r.get("created_at"),
-        })
-        .collect())
+    let mut tickets: Vec<Ticket> = rows.iter().map(ticket_from_row).collect();
+    // Due times come from two columns, so they are ordered here rather than in SQL.
+    tickets.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.due_at.cmp(&b.due_at)));
+    Ok(tickets)
+}
+
+/// Where the ticket's voice message is stored, if it has one (server-side only).
+pub async fn audio_path(db: &Db, id: &str) -> Result<Option<String>, DbError> {
+    let path: Option<Option<String>> =
+        sqlx::query_scalar("SELECT message_audio_path FROM tickets WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    Ok(path.flatten())
+}
+
+/// Topics in use among the tickets of `query`'s office and kind, for the queue's filter.
+pub async fn topics(db: &Db, query: &TicketQuery) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT topic FROM tickets WHERE ($1 = '' OR office_id = $1) AND ($2 = '' OR kind = $2) ORDER BY topic")
+        .bind(&query.office_id)
+        .bind(&query.kind)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+pub async fn events(db: &Db, id: &str) -> Result<Vec<TicketEvent>, DbError> {
+    let rows = sqlx::query("SELECT at, actor, kind, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY at, id")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(|r| TicketEvent { at: r.get("at"), actor: r.get("actor"), kind: r.get("kind"), detail: r.get("detail") }).collect())
+}
+
+/// How a call-back attempt went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attempt {
+    /// Nobody answered; the ticket stays with its assignee for another try.
+    NotReached,
+    /// The caller's request is settled: the ticket closes.
+    Done,
+    /// An appointment was made: the ticket waits for it.
+    Appointment,
+}
+
+impl Attempt {
+    pub const ALL: [Attempt; 3] = [Attempt::NotReached, Attempt::Appointment, Attempt::Done];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Attempt::NotReached => "nicht erreicht",
+            Attempt::Done => "erledigt",
+            Attempt::Appointment => "Termin vereinbart",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attempt::NotReached => "not_reached",
+            Attempt::Done => "done",
+            Attempt::Appointment => "appointment",
+        }
+    }
+}
+
+/// Takes an open ticket for `actor`. Exactly one of several concurrent claims wins, also
+/// across server instances: the update only matches while the ticket is still open.
+pub async fn claim(db: &Db, id: &str, actor: &str) -> Result<bool, DbError> {
+    let update = sqlx::query("UPDATE tickets SET status = 'claimed', assignee = $2, updated_at = $3 WHERE id = $1 AND status = 'open'")
+        .bind(id)
+        .bind(actor)
+        .bind(now());
+    change(db, id, actor, "claimed", "", update).await
+}
+
+/// Adds a free-text note to the history.
+pub async fn add_note(db: &Db, id: &str, actor: &str, text: &str) -> Result<bool, DbError> {
+    change(db, id, actor, "note", text, touch(id)).await
+}
+
+/// Records a call-back attempt; `done` closes the ticket, an appointment makes it wait.
+pub async fn record_attempt(db: &Db, id: &str, actor: &str, attempt: Attempt, note: &str) -> Result<bool, DbError> {
+    let detail = if note.is_empty() { attempt.label().to_string() } else { format!("{}: {note}", attempt.label()) };
+    let status = match attempt {
+        Attempt::NotReached => None,
+        Attempt::Done => Some("closed"),
+        Attempt::Appointment => Some("waiting"),
+    };
+    let update = match status {
+        Some(status) => set_status(id, status),
+        None => sqlx::query("UPDATE tickets SET updated_at = $2 WHERE id = $1 AND status <> 'closed'").bind(id).bind(now()),
+    };
+    change(db, id, actor, "attempt", &detail, update).await
+}
+
+pub async fn close(db: &Db, id: &str, actor: &str, reason: &str) -> Result<bool, DbError> {
+    change(db, id, actor, "closed", reason, set_status(id, "closed")).await
+}
+
+/// Hands a ticket to another office's queue, open and unassigned.
+pub async fn reassign(db: &Db, id: &str, actor: &str, from_office: &str, to_office: &str) -> Result<bool, DbError> {
+    let update = sqlx::query(
+        "UPDATE tickets SET office_id = $2, status = 'open', assignee = NULL, updated_at = $3 WHERE id = $1 AND office_id = $4 AND status <> 'closed'",
+    )
+    .bind(id)
+    .bind(to_office)
+    .bind(now())
+    .bind(from_office);
+    change(db, id, actor, "reassigned", &format!("{from_office} → {to_office}"), update).await
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn touch(id: &str) -> AnyQuery<'_> {
+    sqlx::query("UPDATE tickets SET updated_at = $2 WHERE id = $1").bind(id).bind(now())
+}
+
+fn set_status<'q>(id: &'q str, status: &'static str) -> AnyQuery<'q> {
+    sqlx::query("UPDATE tickets SET status = $2, updated_at = $3 WHERE id = $1 AND status <> 'closed'").bind(id).bind(status).bind(now())
+}
+
+/// Applies `update` and appends the matching history event in one transaction; when the
+/// update matches no row (the ticket moved on meanwhile) nothing is written.
+async fn change(db: &Db, id: &str, actor: &str, kind: &str, detail: &str, update: AnyQuery<'_>) -> Result<bool, DbError> {
+    let mut tx = db.pool().begin().await?;
+    if update.execute(&mut *tx).await?.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO ticket_events (id, ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(new_id())
+        .bind(id)
+        .bind(now())
+        .bind(actor)
+        .bind(kind)
+        .bind(detail)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }

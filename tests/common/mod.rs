@@ -3,6 +3,8 @@
 //! voice, and the demo directory imported.
 #![allow(dead_code)] // each test binary uses a part of this
 
+pub mod staff;
+
 use seniorentelefon::caller::{CallOptions, parse_script};
 use seniorentelefon::config::Config;
 use seniorentelefon::db::Db;
