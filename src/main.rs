@@ -90,9 +90,14 @@ enum BenchCommand {
         /// twilio or audiosocket.
         #[arg(long, default_value = "twilio")]
         transport: String,
-        /// What each caller does (see `hotline call --script`); the default asks for a callback.
-        #[arg(long, default_value = "3,1,1")]
-        script: String,
+        /// What each caller does (see `hotline call --script`); the default asks for a
+        /// callback, by keypad (`3,1,1`) or, with `--speech`, in three spoken answers.
+        #[arg(long)]
+        script: Option<String>,
+        /// Callers speak: the hotline recognises their answers with the configuration's
+        /// whisper model (or voices/whisper/ggml-base.bin), and `say:` steps use its voice.
+        #[arg(long)]
+        speech: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -238,12 +243,22 @@ fn main() -> anyhow::Result<()> {
         return bench_dispatch(dir, seconds, seed, json);
     }
     let config_path = cli.config.or_else(|| Some(PathBuf::from("hotline.toml")).filter(|p| p.exists()));
-    if let Command::Bench { command: BenchCommand::Calls { calls, ramp_secs, transport, script, json } } = cli.command {
+    if let Command::Bench { command: BenchCommand::Calls { calls, ramp_secs, transport, script, speech, json } } = cli.command {
+        let speech = if speech {
+            let config = Config::load(config_path.as_deref())?;
+            prepare_voice_env(&config)?;
+            Some(caller::bench::speech_for_bench(&config)?)
+        } else {
+            None
+        };
         let options = caller::bench::BenchOptions {
             calls,
             ramp: Duration::from_secs_f64(ramp_secs),
             transport,
-            script,
+            script: script.unwrap_or_else(|| {
+                if speech.is_some() { caller::bench::SPOKEN_CALLBACK.to_string() } else { caller::bench::KEYPAD_CALLBACK.to_string() }
+            }),
+            speech,
             hotline: caller::bench::this_executable()?,
             directory: caller::bench::demo_directory(config_path.as_deref()),
             config: config_path,

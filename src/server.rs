@@ -4,6 +4,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::dialog::Prompts;
 use crate::speech::cache::PromptAudio;
+use crate::speech::pool::SttPool;
+use crate::speech::stt::Stt;
 use crate::speech::tts::{Tts, VoicesConfig};
 use crate::telephony::metrics::CallMetrics;
 use crate::telephony::{audiosocket, twilio, twilio_stream};
@@ -21,6 +23,8 @@ pub struct AppState {
     pub audio: Arc<PromptAudio>,
     pub audiosocket_callers: Arc<audiosocket::CallerRegistry>,
     pub metrics: Arc<CallMetrics>,
+    /// Speech recognition shared by all calls; `None` when it is off (keypad only).
+    pub stt: Option<Arc<SttPool>>,
 }
 
 /// Worker threads for speech synthesis (Pico renders ~200x faster than real time, so two
@@ -41,6 +45,19 @@ impl AppState {
         db.migrate().await?;
         let stats = audio.render_all(prompts.static_sentences()).await?;
         tracing::info!(synthesised = stats.synthesised, from_disk = stats.from_disk, "static prompts ready");
+        let stt = match &config.speech.whisper_model {
+            model if model.as_os_str().is_empty() => {
+                tracing::info!("speech recognition off (no speech.whisper_model): callers use the keypad");
+                None
+            }
+            model => {
+                let recognition = &config.speech.recognition;
+                let stt = Arc::new(Stt::load(model, recognition.threads_per_worker)?);
+                let pool = SttPool::start(stt, recognition)?;
+                tracing::info!(model = %model.display(), workers = recognition.workers, "speech recognition ready");
+                Some(Arc::new(pool))
+            }
+        };
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -48,6 +65,7 @@ impl AppState {
             audio: Arc::new(audio),
             audiosocket_callers: Arc::default(),
             metrics: Arc::default(),
+            stt,
         })
     }
 }

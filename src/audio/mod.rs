@@ -45,7 +45,52 @@ impl Pcm {
     }
 }
 
+/// One 20 ms telephone frame.
+pub type Frame = [i16; FRAME_SAMPLES];
+
+/// Cuts a stream of samples arriving in chunks of any size (transports do not promise
+/// 20 ms) into whole frames.
+#[derive(Debug, Default)]
+pub struct Framer {
+    pending: Vec<i16>,
+}
+
+impl Framer {
+    /// Adds `samples` and hands every frame now complete to `each`, in order.
+    pub fn push(&mut self, samples: impl IntoIterator<Item = i16>, mut each: impl FnMut(&Frame)) {
+        for sample in samples {
+            self.pending.push(sample);
+            if let Ok(frame) = <&Frame>::try_from(self.pending.as_slice()) {
+                each(frame);
+                self.pending.clear();
+            }
+        }
+    }
+}
+
 /// Clamps and converts a float sample in [-1, 1] to 16 bits.
 pub fn f32_to_i16(x: f32) -> i16 {
     (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_of_any_size_become_whole_frames_in_order() {
+        let mut framer = Framer::default();
+        let mut frames = Vec::new();
+        // 100 + 250 + 10 samples: two frames, 40 samples left over.
+        for (start, len) in [(0i16, 100i16), (100, 250), (350, 10)] {
+            framer.push(start..start + len, |f| frames.push(*f));
+        }
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0][0], 0);
+        assert_eq!(frames[1][0], 160);
+        assert_eq!(frames[1][159], 319);
+        framer.push(360..480, |f| frames.push(*f));
+        assert_eq!(frames.len(), 3);
+        assert_eq!((frames[2][0], frames[2][159]), (320, 479));
+    }
 }

@@ -7,15 +7,52 @@
 //! failures, and whether every caller's request is in the database.
 
 use super::{CallOptions, CallReport, dial, parse_script};
+use crate::config::Config;
 use crate::db::Db;
 use crate::domain::directory::DirectoryFile;
+use crate::speech::tts::{Tts, VoicesConfig};
 use crate::telephony::metrics::{ScrapedHistogram, scrape_value};
 use anyhow::{Context, bail};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// The default script: a callback request by keypad.
+pub const KEYPAD_CALLBACK: &str = "3,1,1";
+/// The same request answered by voice.
+pub const SPOKEN_CALLBACK: &str = r#"say:"Einen Rückruf, bitte." say:"Pflege" say:"Ja, genau.""#;
+
+/// What speaking callers need: the hotline's recogniser and a voice to speak with.
+#[derive(Clone)]
+pub struct BenchSpeech {
+    pub whisper_model: PathBuf,
+    pub voice: Arc<Tts>,
+}
+
+impl std::fmt::Debug for BenchSpeech {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BenchSpeech").field("whisper_model", &self.whisper_model).finish_non_exhaustive()
+    }
+}
+
+/// The recogniser of `config` (or the one setup installs) and its language's voice for
+/// the callers.
+pub fn speech_for_bench(config: &Config) -> anyhow::Result<BenchSpeech> {
+    let whisper_model = match &config.speech.whisper_model {
+        m if m.as_os_str().is_empty() => PathBuf::from("voices/whisper/ggml-base.bin"),
+        m => m.clone(),
+    };
+    if !whisper_model.is_file() {
+        bail!("{} is missing: run scripts/setup.sh, or set speech.whisper_model", whisper_model.display());
+    }
+    let whisper_model = whisper_model.canonicalize()?;
+    let voices = VoicesConfig::load(&config.speech.voices)?;
+    let voice = Arc::new(Tts::start(voices.voice(&config.speech.language)?, 1)?);
+    Ok(BenchSpeech { whisper_model, voice })
+}
 
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -26,6 +63,8 @@ pub struct BenchOptions {
     pub transport: String,
     /// What every caller does; the default requests a callback by keypad (a ticket each).
     pub script: String,
+    /// Callers speak, and the hotline listens.
+    pub speech: Option<BenchSpeech>,
     /// The `hotline` executable to serve with, and its configuration file (voices, prompts).
     pub hotline: PathBuf,
     pub config: Option<PathBuf>,
@@ -55,6 +94,18 @@ pub struct BenchReport {
     pub answer_latency_p50_ms: Option<f64>,
     pub answer_latency_p95_ms: Option<f64>,
     pub answer_latency_max_ms: Option<f64>,
+    /// Spoken answers recognised, and those that could not be (busy or failed).
+    pub utterances: u64,
+    pub recognition_failed: u64,
+    /// Times a caller heard "einen Moment bitte" while their answer was recognised.
+    pub one_moment: u64,
+    /// End of a spoken answer to its transcript.
+    pub recognition_p50_ms: Option<f64>,
+    pub recognition_p95_ms: Option<f64>,
+    /// End of a spoken answer to the first frame of the reply.
+    pub speech_answer_p50_ms: Option<f64>,
+    pub speech_answer_p95_ms: Option<f64>,
+    pub speech_answer_max_ms: Option<f64>,
     pub server_cpu_seconds: f64,
     /// Server CPU per call, in percent of one core.
     pub cpu_per_call_percent: f64,
@@ -101,6 +152,9 @@ async fn serve(options: &BenchOptions) -> anyhow::Result<Served> {
         command.arg("--config").arg(config);
     }
     let log = std::fs::File::create(dir.path().join("serve.log"))?;
+    if let Some(speech) = &options.speech {
+        command.env("HOTLINE_SPEECH_WHISPER_MODEL", &speech.whisper_model);
+    }
     let child = command
         .arg("serve")
         .env("HOTLINE_SERVER_LISTEN", format!("127.0.0.1:{http}"))
@@ -178,6 +232,11 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
 
     let mut caller = CallOptions::new(&served.base, "+4923155512345", steps).signed_with(&served.token);
     caller.max_duration = Duration::from_secs(600);
+    if let Some(speech) = &options.speech {
+        caller.voice = Some(Arc::clone(&speech.voice));
+        // Time for an "einen Moment bitte" before the answer, as a patient caller would wait.
+        caller.think = Duration::from_millis(1500);
+    }
     if options.transport == "audiosocket" {
         caller = caller.over_audiosocket(&served.audiosocket, &served.token);
     } else if options.transport != "twilio" {
@@ -226,6 +285,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
 
     let hist = |name: &str| ScrapedHistogram::parse(&metrics_after, name).since(&ScrapedHistogram::parse(&metrics_before, name));
     let lateness = hist("hotline_frame_lateness_seconds");
+    let recognition = hist("hotline_recognition_latency_seconds");
+    let speech_answer = hist("hotline_speech_answer_latency_seconds");
     let interval = hist("hotline_frame_interval_seconds");
     let counter =
         |name: &str| (scrape_value(&metrics_after, name).unwrap_or(0.0) - scrape_value(&metrics_before, name).unwrap_or(0.0)) as u64;
@@ -253,6 +314,14 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<BenchReport> {
         answer_latency_p50_ms: ms(percentile(&latencies, 0.5)),
         answer_latency_p95_ms: ms(percentile(&latencies, 0.95)),
         answer_latency_max_ms: ms(latencies.last().copied()),
+        utterances: counter("hotline_utterances_total"),
+        recognition_failed: counter("hotline_recognition_failed_total"),
+        one_moment: counter("hotline_one_moment_total"),
+        recognition_p50_ms: ms(recognition.quantile(0.5)),
+        recognition_p95_ms: ms(recognition.quantile(0.95)),
+        speech_answer_p50_ms: ms(speech_answer.quantile(0.5)),
+        speech_answer_p95_ms: ms(speech_answer.quantile(0.95)),
+        speech_answer_max_ms: ms(speech_answer.quantile(1.0)),
         server_cpu_seconds: cpu,
         cpu_per_call_percent: cpu / call_seconds * 100.0,
         rss_idle_mib: rss_idle,
@@ -269,7 +338,7 @@ fn show(v: Option<f64>) -> String {
 /// The report as a table, with the issue's targets beside the figures.
 pub fn table(r: &BenchReport) -> String {
     let mut out = format!("{} concurrent calls over {} (script {:?}), {:.1} s\n", r.calls, r.transport, r.script, r.wall_seconds);
-    let rows = [
+    let mut rows = vec![
         ("completed / failed", format!("{} / {}", r.completed, r.failed), "all complete".to_string()),
         ("tickets stored", r.tickets.to_string(), "one per callback call".into()),
         ("frames sent / dropped", format!("{} / {}", r.frames_sent, r.frames_dropped), "none dropped".into()),
@@ -285,6 +354,22 @@ pub fn table(r: &BenchReport) -> String {
         ("server memory idle / peak MiB", format!("{:.1} / {:.1}", r.rss_idle_mib, r.rss_peak_mib), String::new()),
         ("memory per call MiB (at peak calls)", format!("{:.2} ({} calls)", r.memory_per_call_mib, r.peak_active_calls), "< 2".into()),
     ];
+    if r.utterances > 0 {
+        rows.extend([
+            ("spoken answers / not recognised", format!("{} / {}", r.utterances, r.recognition_failed), "none lost".to_string()),
+            ("\"einen Moment bitte\" said", r.one_moment.to_string(), "when recognition queues".into()),
+            (
+                "end of speech -> transcript p50 / p95 ms",
+                format!("{} / {}", show(r.recognition_p50_ms), show(r.recognition_p95_ms)),
+                String::new(),
+            ),
+            (
+                "end of speech -> reply p50 / p95 / max ms",
+                format!("{} / {} / {}", show(r.speech_answer_p50_ms), show(r.speech_answer_p95_ms), show(r.speech_answer_max_ms)),
+                "histogram bucket bounds".into(),
+            ),
+        ]);
+    }
     for (name, value, target) in rows {
         out.push_str(&format!("{name:<40} {value:>22}   {target}\n"));
     }

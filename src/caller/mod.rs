@@ -37,13 +37,16 @@ pub enum Step {
     Speak(PathBuf),
     /// Wait for the end of the prompt, then say this text with the test voice.
     Say(String),
+    /// Say this text at once, even over a prompt (barge-in by voice).
+    SayOver(String),
     /// Hang up now.
     HangUp,
 }
 
 /// Parses a script: `3,1,1` (keys), or steps separated by commas or spaces:
 /// `key:3`, `bargein:1`, `wait`, `pause:2000` (ms), `wav:FILE`, `say:"Einen Rückruf, bitte"`
-/// (text in double quotes, spoken by the test voice), `hangup`.
+/// (text in double quotes, spoken by the test voice), `bargein:"Rückruf"` (said at once,
+/// over the prompt), `hangup`.
 pub fn parse_script(text: &str) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
     for token in script_tokens(text)? {
@@ -57,17 +60,25 @@ pub fn parse_script(text: &str) -> anyhow::Result<Vec<Step>> {
         };
         steps.push(match verb {
             "key" => Step::Key(key(arg)?),
+            "bargein" if arg.starts_with('"') => Step::SayOver(quoted(token, arg)?),
             "bargein" => Step::BargeIn(key(arg)?),
             "wait" => Step::Wait,
             "pause" => Step::Pause(Duration::from_millis(arg.parse().with_context(|| format!("{token:?}: pause needs milliseconds"))?)),
             "wav" if !arg.is_empty() => Step::Speak(PathBuf::from(arg)),
-            "say" if arg.len() > 2 && arg.starts_with('"') && arg.ends_with('"') => Step::Say(arg[1..arg.len() - 1].to_string()),
-            "say" => bail!("{token:?}: put the text in double quotes, e.g. say:\"Ja, bitte\""),
+            "say" => Step::Say(quoted(token, arg)?),
             "hangup" => Step::HangUp,
             _ => Step::Key(key(token).with_context(|| format!("unknown script step {token:?}"))?),
         });
     }
     Ok(steps)
+}
+
+/// The text of a `say:` or `bargein:` step, without its double quotes.
+fn quoted(token: &str, arg: &str) -> anyhow::Result<String> {
+    match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
+        Some(text) if !text.is_empty() => Ok(text.to_string()),
+        _ => bail!("{token:?}: put the text in double quotes, e.g. say:\"Ja, bitte\""),
+    }
 }
 
 /// Splits a script at commas, spaces and new lines, except inside double quotes.
@@ -351,7 +362,7 @@ async fn converse(
                 if sim.speaking.is_empty() && now >= paused_until && let Some(step) = steps.front().cloned() {
                     let ready = match &step {
                         Step::Key(_) | Step::Wait | Step::Speak(_) | Step::Say(_) => sim.turn_over(now, waiting_since, options),
-                        Step::BargeIn(_) | Step::HangUp | Step::Pause(_) => true,
+                        Step::BargeIn(_) | Step::SayOver(_) | Step::HangUp | Step::Pause(_) => true,
                     };
                     if ready {
                         steps.pop_front();
@@ -373,7 +384,7 @@ async fn converse(
                                 sim.line(now, "caller", format!("speaks {} ({:.1} s)", path.display(), pcm.duration_ms() as f32 / 1000.0));
                                 sim.speaking = pcm.samples.into();
                             }
-                            Step::Say(text) => {
+                            Step::Say(text) | Step::SayOver(text) => {
                                 let voice = options.voice.as_ref().context("say: steps need a test voice")?;
                                 let pcm = voice.synthesize(&text).await?.resampled(PHONE_RATE);
                                 sim.line(now, "caller", format!("says \"{text}\" ({:.1} s)", pcm.duration_ms() as f32 / 1000.0));
@@ -388,7 +399,13 @@ async fn converse(
                     }
                 }
                 // Like a real line, the caller's side always streams audio, silence included.
+                let was_speaking = !sim.speaking.is_empty();
                 let frame = sim.next_caller_frame(now);
+                // The caller's turn ends when they stop talking: only what the hotline
+                // says after that is its answer.
+                if was_speaking && sim.speaking.is_empty() {
+                    waiting_since = now;
+                }
                 if wire.audio(&frame).await.is_err() {
                     break Hung::ByHotline;
                 }
@@ -568,6 +585,7 @@ mod tests {
             parse_script(r#"say:"Einen Rückruf, bitte" key:1"#).unwrap(),
             vec![Step::Say("Einen Rückruf, bitte".into()), Step::Key('1')]
         );
+        assert_eq!(parse_script(r#"bargein:"Rückruf" bargein:3"#).unwrap(), vec![Step::SayOver("Rückruf".into()), Step::BargeIn('3')]);
         assert!(parse_script(r#"say:"offen"#).is_err());
         assert!(parse_script("say:ohne").is_err());
         assert!(parse_script("key:12").is_err());

@@ -9,8 +9,8 @@
 //! prompt we simply stop sending) and `0x00` to hang up. Caller ID does not travel in AudioSocket: the dialplan registers it for
 //! the UUID first (`POST /audiosocket/caller`, see the README), and the call looks it up.
 
-use super::call::{CallIo, CallMeta, Inbound, Outbound, frame_of, run_call};
-use crate::audio::FRAME_SAMPLES;
+use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call};
+use crate::audio::Framer;
 use crate::audio::dtmf::DtmfDetector;
 use crate::domain::{PhoneNumber, calls};
 use crate::server::AppState;
@@ -206,7 +206,7 @@ async fn handle(stream: TcpStream, app: AppState) -> Result<(), String> {
         caller: app.audiosocket_callers.take(&call),
         called: None,
     };
-    let (in_tx, in_rx) = mpsc::channel(32);
+    let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(50);
     let reader_task = tokio::spawn(read_loop(reader, in_tx));
     let writer_task = tokio::spawn(write_loop(write_half, out_rx));
@@ -241,7 +241,7 @@ impl KeyDeduper {
 async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<Inbound>) {
     let mut detector = DtmfDetector::default();
     let mut dedup = KeyDeduper::default();
-    let mut pending: Vec<i16> = Vec::with_capacity(2 * FRAME_SAMPLES);
+    let mut framer = Framer::default();
     loop {
         let frame = match tokio::time::timeout(SILENT_PEER_TIMEOUT, read_frame(&mut reader)).await {
             Ok(Ok(frame)) => frame,
@@ -256,15 +256,14 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<In
             }
         };
         let key = match frame.kind {
-            // Caller audio: searched for key tones here; speech recognition comes later.
+            // Caller audio: searched for key tones (not every PBX sends DTMF frames), and
+            // passed on to be listened to.
             KIND_AUDIO if frame.payload.len() % 2 == 0 => {
-                pending.extend(frame.payload.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
                 let mut found = None;
-                let whole = pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
-                for chunk in pending[..whole].chunks_exact(FRAME_SAMPLES) {
-                    found = detector.push(chunk).map(|k| (k, true)).or(found);
-                }
-                pending.drain(..whole);
+                framer.push(frame.payload.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])), |frame| {
+                    found = detector.push(frame).map(|k| (k, true)).or(found);
+                    forward_audio(&inbound, frame);
+                });
                 found
             }
             KIND_AUDIO => {

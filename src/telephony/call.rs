@@ -1,7 +1,7 @@
 //! One phone call as one task: drives the dialog, plays its prompts in real-time 20 ms
 //! frames, times out silence, and commits requests before they are confirmed.
 
-use crate::audio::{FRAME_MS, FRAME_SAMPLES, Pcm};
+use crate::audio::{FRAME_MS, FRAME_SAMPLES, Frame, Pcm};
 use crate::dialog::engine::{KnownPerson, RideOffer, TransferTarget};
 use crate::dialog::{Action, CallContext, Dialog, Event, Say, Stored};
 use crate::domain::hours::OpeningHours;
@@ -9,6 +9,7 @@ use crate::domain::tickets::{self, CreatedTicket, NewTicket};
 use crate::domain::{PhoneNumber, calls, directory};
 use crate::rides::{self, phone::RideOrder};
 use crate::server::AppState;
+use crate::telephony::hearing::{Ears, Heard, Recognised};
 use crate::telephony::metrics::CallMetrics;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
@@ -23,9 +24,26 @@ use tracing::Instrument;
 
 /// From the transport to the call.
 #[derive(Debug, Clone, PartialEq)]
+// Nearly every message is audio: boxing it would add an allocation and save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Inbound {
     Dtmf(char),
+    /// 20 ms of the caller's audio, 8 kHz.
+    Audio(Frame),
     Hangup,
+}
+
+/// Messages a transport may queue for its call: about a second of audio, so a busy
+/// moment of the call task loses nothing.
+pub const INBOUND_QUEUE: usize = 64;
+
+/// Passes a frame of caller audio to the call. Audio is never worth blocking the
+/// transport for: if the call is not keeping up, the frame is dropped (keys and hang-up
+/// still wait for room).
+pub fn forward_audio(inbound: &mpsc::Sender<Inbound>, frame: &Frame) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = inbound.try_send(Inbound::Audio(*frame)) {
+        tracing::debug!("call not keeping up with caller audio; frame dropped");
+    }
 }
 
 /// From the call to the transport.
@@ -77,9 +95,17 @@ struct Player {
     dropped: u64,
     /// When the previous frame of the current speech left (None between turns).
     last_sent: Option<Instant>,
-    /// A key press waiting for the first frame of its answer.
-    answer_pending: Option<Instant>,
+    /// A key press or spoken answer waiting for the first frame of its answer.
+    answer_pending: Option<Input>,
     metrics: Arc<CallMetrics>,
+}
+
+/// The caller's last answer and when it was complete.
+#[derive(Debug, Clone, Copy)]
+enum Input {
+    Key(Instant),
+    /// The end of the utterance.
+    Speech(Instant),
 }
 
 enum Tick {
@@ -140,8 +166,10 @@ impl Player {
             Ok(()) => {
                 self.metrics.frame_sent(now.saturating_duration_since(self.next_due), self.last_sent.map(|t| now - t));
                 self.last_sent = Some(now);
-                if let Some(key_at) = self.answer_pending.take() {
-                    self.metrics.answer_latency.record(now - key_at);
+                match self.answer_pending.take() {
+                    Some(Input::Key(at)) => self.metrics.answer_latency.record(now - at),
+                    Some(Input::Speech(at)) => self.metrics.speech_answer_latency.record(now - at),
+                    None => {}
                 }
             }
             Err(mpsc::error::TrySendError::Closed(_)) => return Tick::Closed,
@@ -348,7 +376,9 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         call_id: call_id.clone(),
         earlier_path,
         synth: FuturesOrdered::new(),
-        last_key_at: Instant::now(),
+        last_input: Input::Key(Instant::now()),
+        ears: app.stt.as_ref().map(|pool| Ears::new(Arc::clone(pool), app.config.speech.vad.clone())),
+        moment_at: None,
     };
     let outcome = call.run().await;
     if let Some(id) = &call_id
@@ -383,9 +413,17 @@ struct Call {
     /// Sentences being fetched or synthesised, in speaking order. They run beside the
     /// player, so synthesis never holds up audio that is already playing.
     synth: FuturesOrdered<Sentence>,
-    /// The last key press, for the answer latency figure.
-    last_key_at: Instant,
+    /// The caller's last answer, for the answer latency figures.
+    last_input: Input,
+    /// Listens to the caller, when speech recognition is on.
+    ears: Option<Ears>,
+    /// When to say "einen Moment bitte" if the answer is still being recognised.
+    moment_at: Option<Instant>,
 }
+
+/// A spoken answer not recognised after this long gets an "einen Moment bitte", so the
+/// caller knows they were heard.
+const MOMENT_AFTER: Duration = Duration::from_millis(1200);
 
 /// One sentence's audio, with the mark to send after it (the end of a prompt).
 type Sentence = Pin<Box<dyn Future<Output = Option<(Arc<Pcm>, Option<String>)>> + Send>>;
@@ -419,15 +457,17 @@ impl Call {
             tokio::select! {
                 inbound = self.io.inbound.recv() => match inbound {
                     Some(Inbound::Dtmf(key)) => {
-                        self.last_key_at = Instant::now();
-                        self.synth = FuturesOrdered::new();
-                        if self.player.clear() {
-                            let _ = self.io.outbound.try_send(Outbound::Clear);
+                        self.last_input = Input::Key(Instant::now());
+                        self.stop_speaking();
+                        if let Some(ears) = &mut self.ears {
+                            ears.forget();
                         }
+                        self.moment_at = None;
                         self.listen_deadline = None;
                         self.listen_pending = false;
                         self.dispatch(Event::Key(key)).await;
                     }
+                    Some(Inbound::Audio(frame)) => self.on_audio(&frame),
                     Some(Inbound::Hangup) | None => {
                         self.dialog.handle(Event::HangUp);
                         break;
@@ -448,6 +488,15 @@ impl Call {
                     }
                     if !self.speaking() {
                         self.on_playback_done();
+                    }
+                }
+                recognised = async { self.ears.as_mut().expect("guarded").next().await }, if self.ears.as_ref().is_some_and(Ears::waiting) => {
+                    self.on_recognised(recognised).await;
+                }
+                _ = sleep_until(self.moment_at.unwrap_or(far_future)), if self.moment_at.is_some() => {
+                    self.moment_at = None;
+                    if !self.speaking() {
+                        self.say_one_moment();
                     }
                 }
                 _ = sleep_until(self.listen_deadline.unwrap_or(far_future)), if self.listen_deadline.is_some() => {
@@ -490,6 +539,74 @@ impl Call {
         Ended::Transferred
     }
 
+    /// Barge-in: the caller answers over the prompt, so it stops at once, also what the
+    /// provider has buffered.
+    fn stop_speaking(&mut self) {
+        self.synth = FuturesOrdered::new();
+        if self.player.clear() {
+            let _ = self.io.outbound.try_send(Outbound::Clear);
+        }
+    }
+
+    fn on_audio(&mut self, frame: &Frame) {
+        let Some(ears) = &mut self.ears else { return };
+        let dialog = &self.dialog;
+        let ending = self.hangup_pending || self.transfer_pending.is_some();
+        match ears.hear(frame, || if ending { None } else { dialog.hint() }) {
+            // The caller is answering: no timeout for silence now, and the reply to the
+            // answer (an understood step or a kind re-ask) will listen again.
+            Some(Heard::SpeechStarted) => {
+                self.stop_speaking();
+                self.listen_deadline = None;
+                self.listen_pending = false;
+            }
+            Some(Heard::Submitted { queued }) => {
+                tracing::info!(queued, "answer heard");
+                self.listen_deadline = None;
+                self.listen_pending = false;
+                self.app.metrics.utterances.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Others are waiting for the recognisers too: say so at once.
+                if queued > 0 && !self.speaking() {
+                    self.say_one_moment();
+                } else {
+                    self.moment_at = Some(Instant::now() + MOMENT_AFTER);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn say_one_moment(&mut self) {
+        self.app.metrics.one_moment.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.say(&Say { id: "one_moment".into(), args: Vec::new() });
+    }
+
+    async fn on_recognised(&mut self, recognised: Recognised) {
+        self.moment_at = None;
+        let (text, confidence) = match recognised.result {
+            Ok(heard) => {
+                self.app.metrics.recognition_latency.record(recognised.ended.elapsed());
+                tracing::info!(
+                    confidence = heard.transcript.confidence,
+                    wait_ms = heard.queue_wait.as_millis() as u64,
+                    recognition_ms = heard.recognition.as_millis() as u64,
+                    "answer recognised"
+                );
+                // What callers say is theirs: transcripts only in debug logs.
+                tracing::debug!(text = %heard.transcript.text, "caller said");
+                (heard.transcript.text, heard.transcript.confidence)
+            }
+            // Treated as not understood: the caller is asked again, and the keypad always works.
+            Err(e) => {
+                self.app.metrics.recognition_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %e, "answer not recognised");
+                (String::new(), 0.0)
+            }
+        };
+        self.last_input = Input::Speech(recognised.ended);
+        self.dispatch(Event::Speech { text, confidence }).await;
+    }
+
     fn on_playback_done(&mut self) {
         self.player.turn_done();
         if self.listen_pending && !self.hangup_pending {
@@ -499,13 +616,14 @@ impl Call {
     }
 
     async fn dispatch(&mut self, event: Event) {
-        // Answers to a key, directly or after storing its request, count for the latency figure.
-        let answers_key = matches!(event, Event::Key(_) | Event::Stored(_));
+        // Answers to a key or speech, directly or after storing its request, count for the
+        // latency figures.
+        let answers = matches!(event, Event::Key(_) | Event::Speech { .. } | Event::Stored(_));
         for action in self.dialog.handle(event) {
             match action {
                 Action::Say(say) => {
-                    if answers_key && !self.speaking() {
-                        self.player.answer_pending = Some(self.last_key_at);
+                    if answers && !self.speaking() {
+                        self.player.answer_pending = Some(self.last_input);
                     }
                     self.say(&say);
                 }

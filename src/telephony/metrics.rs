@@ -71,6 +71,16 @@ pub struct CallMetrics {
     pub frame_interval: Histogram,
     /// Key press received to the first frame of the answer sent.
     pub answer_latency: Histogram,
+    /// End of a spoken answer to the first frame of the hotline's answer sent.
+    pub speech_answer_latency: Histogram,
+    /// End of a spoken answer to its transcript.
+    pub recognition_latency: Histogram,
+    /// Spoken answers sent to recognition.
+    pub utterances: AtomicU64,
+    /// Spoken answers that could not be recognised (recognisers busy or failed).
+    pub recognition_failed: AtomicU64,
+    /// "Einen Moment bitte" said while an answer was being recognised.
+    pub one_moment: AtomicU64,
     max_interval_us: AtomicU64,
 }
 
@@ -109,7 +119,34 @@ impl CallMetrics {
         );
         self.frame_lateness.write(&mut out, "hotline_frame_lateness_seconds", "Frame send time minus its real-time schedule.");
         self.frame_interval.write(&mut out, "hotline_frame_interval_seconds", "Time between consecutive frames inside a prompt.");
+        gauge(
+            &mut out,
+            "hotline_utterances_total",
+            "counter",
+            "Spoken answers sent to recognition.",
+            self.utterances.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "hotline_recognition_failed_total",
+            "counter",
+            "Spoken answers not recognised (recognisers busy or failing).",
+            self.recognition_failed.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "hotline_one_moment_total",
+            "counter",
+            "Times callers were asked to wait a moment while their answer was recognised.",
+            self.one_moment.load(Ordering::Relaxed).to_string(),
+        );
         self.answer_latency.write(&mut out, "hotline_answer_latency_seconds", "Key press received to first answer frame sent.");
+        self.speech_answer_latency.write(
+            &mut out,
+            "hotline_speech_answer_latency_seconds",
+            "End of a spoken answer to the first frame of the reply sent.",
+        );
+        self.recognition_latency.write(&mut out, "hotline_recognition_latency_seconds", "End of a spoken answer to its transcript.");
         out
     }
 }

@@ -7,9 +7,9 @@
 //! into frames; the call itself runs in [`run_call`]. Garbage from the peer is logged and
 //! tolerated up to a limit, then the socket is closed with a policy-violation code.
 
-use super::call::{CallIo, CallMeta, Inbound, Outbound, frame_of, run_call};
+use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call};
 use super::twilio::{PARAM_CALL_SID, PARAM_CALLED, PARAM_CALLER, authenticate};
-use crate::audio::g711;
+use crate::audio::{Framer, g711};
 use crate::domain::PhoneNumber;
 use crate::server::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -141,7 +141,7 @@ async fn serve(app: AppState, socket: WebSocket) {
         caller: params.get(PARAM_CALLER).and_then(|c| PhoneNumber::from_caller_id(c)),
         called: params.get(PARAM_CALLED).cloned(),
     };
-    let (in_tx, in_rx) = mpsc::channel(32);
+    let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(OUTBOUND_QUEUE);
     let close_reason: CloseReason = Arc::default();
     let writer = tokio::spawn(write_loop(sink, out_rx, start.stream_sid.clone(), Arc::clone(&close_reason)));
@@ -192,6 +192,7 @@ async fn handshake(source: &mut Source) -> Result<StartInfo, String> {
 async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_reason: CloseReason) {
     let mut bad = 0u32;
     let mut media_buf = vec![0u8; MAX_MEDIA_BYTES + 3];
+    let mut framer = Framer::default();
     let mut complain = |what: String| {
         bad += 1;
         tracing::warn!(problem = %what, count = bad, "invalid media-stream message");
@@ -221,9 +222,10 @@ async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_rea
         };
         let problem = match serde_json::from_str::<StreamMessage>(&text) {
             Ok(StreamMessage::Media { media }) => match BASE64.decode_slice(media.payload.as_bytes(), &mut media_buf) {
-                // Caller audio feeds speech recognition once that pipeline is connected;
-                // here it is checked for validity only.
-                Ok(n) if n <= MAX_MEDIA_BYTES => None,
+                Ok(n) if n <= MAX_MEDIA_BYTES => {
+                    framer.push(media_buf[..n].iter().map(|&code| g711::ulaw_to_linear(code)), |frame| forward_audio(&inbound, frame));
+                    None
+                }
                 Ok(n) => Some(format!("media payload of {n} bytes")),
                 Err(e) => Some(format!("media payload is not base64: {e}")),
             },

@@ -84,7 +84,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the hotline with extra `HOTLINE_...` settings.
 pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp {
-    let _ = tracing_subscriber::fmt().with_env_filter("warn,seniorentelefon=info").with_test_writer().try_init();
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,seniorentelefon=info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let server =
         Server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().with_audiosocket("127.0.0.1:0".parse().unwrap()).await.unwrap();

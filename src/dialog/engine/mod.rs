@@ -355,9 +355,10 @@ impl Dialog {
         })
     }
 
-    /// Words the caller is likely to say now: the speech recogniser's hint.
-    pub fn hint(&self) -> String {
-        self.expectation().map(|e| understand::hint(&e)).unwrap_or_default()
+    /// Words the caller is likely to say now (the speech recogniser's hint), or `None`
+    /// when the dialog waits for no answer (storing a request, finished).
+    pub fn hint(&self) -> Option<String> {
+        self.expectation().map(|e| understand::hint(&e))
     }
 
     fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
@@ -815,11 +816,12 @@ mod tests {
     fn every_step_can_be_answered_by_voice() {
         let mut d = Dialog::new(prompts(), CallContext::default());
         d.handle(Event::CallStarted);
-        assert!(d.hint().contains("rückruf"), "{}", d.hint());
+        let hint = d.hint().unwrap();
+        assert!(hint.contains("rückruf"), "{hint}");
         assert_eq!(said(&d.handle(speech("Ich hätte gern einen Rückruf."))), ["callback_topic_menu"]);
         assert_eq!(said(&d.handle(speech("Wohnen bitte"))), ["enter_number"]);
         assert_eq!(said(&d.handle(speech("null zwo drei eins, fünf fünf fünf, neun acht sieben sechs"))), ["confirm_typed_number"]);
-        assert_eq!(d.hint(), understand::hint(&Expectation::YesNo));
+        assert_eq!(d.hint(), Some(understand::hint(&Expectation::YesNo)));
         assert_eq!(said(&d.handle(speech("Nee, falsch."))), ["enter_number"], "no: enter the number again");
         d.handle(speech("0231 5559876"));
         assert_eq!(said(&d.handle(speech("Ja, genau."))), ["enter_postcode"]);
