@@ -91,7 +91,7 @@ enum BenchCommand {
         #[arg(long, default_value = "twilio")]
         transport: String,
         /// What each caller does (see `hotline call --script`); the default asks for a
-        /// callback, by keypad (`3,1,1`) or, with `--speech`, in three spoken answers.
+        /// callback, by keypad (`3,1,1,3,2`) or, with `--speech`, in five spoken answers.
         #[arg(long)]
         script: Option<String>,
         /// Callers speak: the hotline recognises their answers with the configuration's
@@ -151,7 +151,7 @@ struct CallArgs {
     /// Caller ID to present (the demo number of Erika Mustermann, Hörde, by default).
     #[arg(long, default_value = "+4923155512345")]
     from: String,
-    /// Keys to press, one per turn, e.g. 3,1,1.
+    /// Keys to press, one per turn, e.g. 3,1,1,3,2.
     #[arg(long, conflicts_with = "script")]
     keys: Option<String>,
     /// A script: key:3 bargein:1 wait pause:2000 wav:FILE hangup.
@@ -469,7 +469,7 @@ async fn call(args: CallArgs) -> anyhow::Result<()> {
     let script = match (&args.keys, &args.script) {
         (Some(keys), _) => keys.clone(),
         (None, Some(script)) => script.clone(),
-        (None, None) => bail!("say what the caller does: --keys 3,1,1 or --script \"key:3 wait hangup\""),
+        (None, None) => bail!("say what the caller does: --keys 3,1,1,3,2 or --script \"key:3 wait hangup\""),
     };
     let steps = caller::parse_script(&script)?;
     let prompts = Prompts::load(&args.prompts).ok();

@@ -56,11 +56,11 @@ async fn connect(addr: std::net::SocketAddr, call: uuid::Uuid) -> (OwnedWriteHal
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keypad_callback_over_audiosocket_creates_a_ticket() {
     let app = spawn_app(Backend::Sqlite).await;
-    let options = app.caller("+4923155512345", "3,1,1").over_audiosocket(&app.audiosocket.to_string(), AUDIOSOCKET_TOKEN);
+    let options = app.caller("+4923155512345", "3,1,1,3,2").over_audiosocket(&app.audiosocket.to_string(), AUDIOSOCKET_TOKEN);
     let report = dial(&options, None).await.unwrap();
     assert!(report.hung_up_by_hotline);
     let latencies = &report.turn_latencies;
-    assert_eq!(latencies.len(), 3, "every key got an answer");
+    assert_eq!(latencies.len(), 5, "every key got an answer");
     assert!(latencies.iter().all(|l| *l < Duration::from_millis(1000)), "{latencies:?}");
     let audio = &report.received.samples;
     let rms = (audio.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / audio.len() as f64).sqrt();

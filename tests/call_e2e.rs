@@ -66,11 +66,11 @@ async fn assert_callback_ticket(db: &seniorentelefon::db::Db, call_sid: &str) {
     let (call_id, path, outcome) = common::ended_call(db, call_sid).await;
     assert_eq!(t.call_id.as_deref(), Some(call_id.as_str()));
     assert_eq!(outcome, "ticket_created");
-    assert!(path.starts_with("main>callback>topic:pflege>number:ok>stored"), "{path}");
+    assert!(path.starts_with("main>callback>topic:pflege>number:ok>window:any>message:no>stored"), "{path}");
 }
 
-/// The acceptance call: keys 3, 1, 1, each pressed after the prompt has finished, as
-/// `hotline call --keys 3,1,1` does. What the caller hears is transcribed to prove it is
+/// The acceptance call: keys 3, 1, 1, 3, 2, each pressed after the prompt has finished, as
+/// `hotline call --keys 3,1,1,3,2` does. What the caller hears is transcribed to prove it is
 /// German speech.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keypad_callback_request_creates_a_ticket_sqlite() {
@@ -85,15 +85,27 @@ async fn keypad_callback_request_creates_a_ticket_postgres() {
 async fn keypad_callback_request_creates_a_ticket(backend: Backend) {
     let app = spawn_app(backend).await;
     let prompts = prompts();
-    let report = dial(&app.caller(ERIKA, "3,1,1"), Some(&prompts)).await.unwrap();
+    let report = dial(&app.caller(ERIKA, "3,1,1,3,2"), Some(&prompts)).await.unwrap();
     for line in &report.lines {
         eprintln!("[{:6.2}] {} {}", line.at.as_secs_f32(), line.who, line.text);
     }
     let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).collect();
-    assert_eq!(heard, ["greeting_known", "main_menu", "callback_topic_menu", "confirm_number", "request_received", "goodbye"]);
+    assert_eq!(
+        heard,
+        [
+            "greeting_known",
+            "main_menu",
+            "callback_topic_menu",
+            "confirm_number",
+            "callback_window_menu",
+            "message_offer_menu",
+            "request_received",
+            "goodbye"
+        ]
+    );
     assert!(report.hung_up_by_hotline);
     assert!(report.transfers.is_empty(), "the call ends without a transfer");
-    assert_eq!(report.turn_latencies.len(), 3);
+    assert_eq!(report.turn_latencies.len(), 5);
     for latency in &report.turn_latencies {
         assert!(*latency < Duration::from_millis(1000), "answer took {latency:?}");
     }
@@ -117,8 +129,12 @@ async fn keypad_callback_request_creates_a_ticket(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keypad_callback_with_barge_in() {
     let app = spawn_app(Backend::Sqlite).await;
-    let report =
-        dial(&app.caller(ERIKA, "pause:1500 bargein:3 pause:1500 bargein:1 pause:1500 bargein:1"), Some(&prompts())).await.unwrap();
+    let report = dial(
+        &app.caller(ERIKA, "pause:1500 bargein:3 pause:1500 bargein:1 pause:1500 bargein:1 pause:1500 bargein:3 pause:1500 bargein:2"),
+        Some(&prompts()),
+    )
+    .await
+    .unwrap();
     let clears = report.lines.iter().filter(|l| l.text.contains("barge-in")).count();
     assert_eq!(clears, 3, "every key over a prompt stops it: {:#?}", report.lines);
     let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).collect();

@@ -7,6 +7,8 @@
 pub mod dtmf;
 pub mod g711;
 pub mod resample;
+#[cfg(test)]
+pub(crate) mod test_signals;
 pub mod vad;
 pub mod wav;
 

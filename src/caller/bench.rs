@@ -21,9 +21,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The default script: a callback request by keypad.
-pub const KEYPAD_CALLBACK: &str = "3,1,1";
+pub const KEYPAD_CALLBACK: &str = "3,1,1,3,2";
 /// The same request answered by voice.
-pub const SPOKEN_CALLBACK: &str = r#"say:"Einen Rückruf, bitte." say:"Pflege" say:"Ja, genau.""#;
+pub const SPOKEN_CALLBACK: &str =
+    r#"say:"Einen Rückruf, bitte." say:"Es geht um die Pflege meiner Mutter." say:"Ja, genau." say:"Egal." say:"Nein, danke.""#;
 
 /// What speaking callers need: the hotline's recogniser and a voice to speak with.
 #[derive(Clone)]

@@ -43,7 +43,7 @@ pub enum Step {
     HangUp,
 }
 
-/// Parses a script: `3,1,1` (keys), or steps separated by commas or spaces:
+/// Parses a script: `3,1,1,3,2` (keys), or steps separated by commas or spaces:
 /// `key:3`, `bargein:1`, `wait`, `pause:2000` (ms), `wav:FILE`, `say:"Einen Rückruf, bitte"`
 /// (text in double quotes, spoken by the test voice), `bargein:"Rückruf"` (said at once,
 /// over the prompt), `hangup`.

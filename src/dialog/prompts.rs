@@ -5,6 +5,7 @@
 //! `[topics]` (display names). All files of a language form one namespace; an id defined
 //! twice is an error, as is a menu whose prompt does not exist.
 
+use crate::domain::tickets::DailyWindow;
 use crate::speech::understand::MenuChoices;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,6 +143,9 @@ impl Prompts {
                     && !self.topics.contains_key(topic)
                 {
                     return Err(format!("menu {id:?}: option {} names unknown topic {topic:?}", o.key));
+                }
+                if let Some(window) = o.goto.strip_prefix("window:") {
+                    DailyWindow::parse(window).map_err(|e| format!("menu {id:?}: option {}: {e}", o.key))?;
                 }
             }
         }

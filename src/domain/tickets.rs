@@ -2,7 +2,9 @@
 
 use super::directory::{self, Office};
 use super::{PhoneNumber, Postcode};
-use crate::db::{Db, DbError, new_id, now};
+use crate::db::{Db, DbError, new_id, now, timestamp};
+use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -39,6 +41,51 @@ pub struct NewTicket {
     /// Office of a registered person, preferred over postcode routing.
     pub person_office_id: Option<String>,
     pub call_id: Option<String>,
+    /// When the caller wants to be called back.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// A voice message for the advisor, inside the data directory.
+    pub message_audio_path: Option<String>,
+}
+
+/// A time of day to be called back ("vormittags": 09:00 to 12:00), on working days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DailyWindow {
+    pub from: NaiveTime,
+    pub until: NaiveTime,
+}
+
+/// Offices need this much notice to call back the same day.
+const SAME_DAY_NOTICE: chrono::Duration = chrono::Duration::hours(1);
+
+impl DailyWindow {
+    /// `"09:00-12:00"`, or `"any"` (any time is fine: `None`).
+    pub fn parse(text: &str) -> Result<Option<DailyWindow>, String> {
+        if text == "any" {
+            return Ok(None);
+        }
+        let bad = || format!("callback window {text:?} is neither \"any\" nor like \"09:00-12:00\"");
+        let (from, until) = text.split_once('-').ok_or_else(bad)?;
+        let time = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| bad());
+        let (from, until) = (time(from)?, time(until)?);
+        if from >= until {
+            return Err(bad());
+        }
+        Ok(Some(DailyWindow { from, until }))
+    }
+
+    /// The first such window on a working day (Monday to Friday) that starts at least an
+    /// hour after `now` (local time in `tz`), in UTC.
+    pub fn next_after(&self, now: NaiveDateTime, tz: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let mut day = now.date();
+        if now + SAME_DAY_NOTICE > day.and_time(self.from) {
+            day = day.succ_opt()?;
+        }
+        while day.weekday().num_days_from_monday() >= 5 {
+            day = day.succ_opt()?;
+        }
+        let utc = |t: NaiveTime| tz.from_local_datetime(&day.and_time(t)).earliest().map(|t| t.with_timezone(&Utc));
+        Some((utc(self.from)?, utc(self.until)?))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,8 +117,9 @@ pub(crate) async fn insert(
     let id = new_id();
     let ts = now();
     sqlx::query(
-        "INSERT INTO tickets (id, kind, office_id, person_id, call_id, topic, callback_number, postcode, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        "INSERT INTO tickets (id, kind, office_id, person_id, call_id, topic, callback_number, postcode, window_start, window_end,
+                              message_audio_path, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(&id)
     .bind(ticket.kind.as_str())
@@ -81,6 +129,9 @@ pub(crate) async fn insert(
     .bind(&ticket.topic)
     .bind(ticket.callback_number.as_ref().map(PhoneNumber::as_str))
     .bind(ticket.postcode.as_ref().map(Postcode::as_str))
+    .bind(ticket.window.map(|(start, _)| timestamp(start)))
+    .bind(ticket.window.map(|(_, end)| timestamp(end)))
+    .bind(ticket.message_audio_path.as_deref())
     .bind(&ts)
     .execute(&mut **tx)
     .await?;
@@ -274,6 +325,13 @@ pub async fn list(db: &Db, query: &TicketQuery) -> Result<Vec<Ticket>, DbError> 
     // Due times come from two columns, so they are ordered here rather than in SQL.
     tickets.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.due_at.cmp(&b.due_at)));
     Ok(tickets)
+}
+
+/// Stores the transcript of the ticket's voice message (made after the call, when the
+/// recognisers have time).
+pub async fn set_transcript(db: &Db, id: &str, transcript: &str) -> Result<bool, DbError> {
+    let update = sqlx::query("UPDATE tickets SET transcript = $2, updated_at = $3 WHERE id = $1").bind(id).bind(transcript).bind(now());
+    change(db, id, "phone", "transcribed", "Sprachnachricht verschriftet", update).await
 }
 
 /// Where the ticket's voice message is stored, if it has one (server-side only).

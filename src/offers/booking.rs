@@ -127,6 +127,8 @@ pub async fn book(db: &Db, offer_date_id: &str, seats: NonZeroU32, who: &Booker,
         person_id: who.person_id.clone(),
         person_office_id: None,
         call_id: who.call_id.clone(),
+        window: None,
+        message_audio_path: None,
     };
     let detail = format!("Anmeldung: {title}, {starts_at}, Plätze: {seats}");
     let ticket_id = tickets::insert(&mut tx, &ticket, &office_id, &detail).await?;

@@ -11,11 +11,12 @@ use crate::rides::{self, phone::RideOrder};
 use crate::server::AppState;
 use crate::telephony::hearing::{Ears, Heard, Recognised};
 use crate::telephony::metrics::CallMetrics;
+use crate::telephony::recording::{self, Recorder};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -344,6 +345,7 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         span.record("id", id.as_str());
     }
     tracing::info!(known_caller = person.is_some(), resumed = earlier_path.is_some(), "call started");
+    let local_now = app.config.dialog.local_now();
     let ctx = CallContext {
         caller: meta.caller.clone(),
         transfer: if earlier_path.is_some() { None } else { transfer_target(&app, person.as_ref()).await },
@@ -361,7 +363,9 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
             }
         }),
         after_failed_transfer: earlier_path.is_some(),
-        today: app.config.dialog.local_now().date(),
+        today: local_now.date(),
+        time: local_now.time(),
+        timezone: app.config.dialog.timezone,
     };
     let mut call = Call {
         app: app.clone(),
@@ -379,6 +383,9 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         last_input: Input::Key(Instant::now()),
         ears: app.stt.as_ref().map(|pool| Ears::new(Arc::clone(pool), app.config.speech.vad.clone())),
         moment_at: None,
+        record_pending: false,
+        recorder: None,
+        message: None,
     };
     let outcome = call.run().await;
     if let Some(id) = &call_id
@@ -419,7 +426,15 @@ struct Call {
     ears: Option<Ears>,
     /// When to say "einen Moment bitte" if the answer is still being recognised.
     moment_at: Option<Instant>,
+    /// A voice message is to be recorded once the instructions have been played.
+    record_pending: bool,
+    recorder: Option<Recorder>,
+    /// The recorded message, transcribed once its request is stored.
+    message: Option<Pcm>,
 }
+
+/// The tone before a voice message.
+static TONE: LazyLock<Arc<Pcm>> = LazyLock::new(|| Arc::new(recording::tone()));
 
 /// A spoken answer not recognised after this long gets an "einen Moment bitte", so the
 /// caller knows they were heard.
@@ -456,6 +471,12 @@ impl Call {
             let far_future = Instant::now() + Duration::from_secs(3600);
             tokio::select! {
                 inbound = self.io.inbound.recv() => match inbound {
+                    // A key ends a voice message (or, over its instructions, skips them).
+                    Some(Inbound::Dtmf(_)) if self.recorder.is_some() => self.finish_recording().await,
+                    Some(Inbound::Dtmf(_)) if self.record_pending => {
+                        self.stop_speaking();
+                        self.on_playback_done();
+                    }
                     Some(Inbound::Dtmf(key)) => {
                         self.last_input = Input::Key(Instant::now());
                         self.stop_speaking();
@@ -467,8 +488,16 @@ impl Call {
                         self.listen_pending = false;
                         self.dispatch(Event::Key(key)).await;
                     }
-                    Some(Inbound::Audio(frame)) => self.on_audio(&frame),
+                    Some(Inbound::Audio(frame)) => {
+                        if self.recorder.as_mut().is_some_and(|r| r.push(&frame)) {
+                            self.finish_recording().await;
+                        } else if self.recorder.is_none() {
+                            self.on_audio(&frame);
+                        }
+                    }
                     Some(Inbound::Hangup) | None => {
+                        // Hanging up is how many end a message: it is kept, with its request.
+                        self.finish_recording().await;
                         self.dialog.handle(Event::HangUp);
                         break;
                     }
@@ -607,7 +636,28 @@ impl Call {
         self.dispatch(Event::Speech { text, confidence }).await;
     }
 
+    async fn finish_recording(&mut self) {
+        let Some(recorder) = self.recorder.take() else { return };
+        self.stop_speaking();
+        let path = match recorder.finish() {
+            None => None,
+            Some(message) => {
+                let saved = recording::save(&self.app.config.server.data_dir, &message).await;
+                self.message = Some(message);
+                saved.inspect_err(|e| tracing::error!(error = %e, "voice message not saved; its transcript still reaches staff")).ok()
+            }
+        };
+        tracing::info!(saved = path.is_some(), "voice message recorded");
+        self.dispatch(Event::Recorded(path)).await;
+    }
+
     fn on_playback_done(&mut self) {
+        if self.record_pending && !self.hangup_pending {
+            self.record_pending = false;
+            self.player.enqueue(Arc::clone(&TONE), None);
+            self.recorder = Some(Recorder::default());
+            return;
+        }
         self.player.turn_done();
         if self.listen_pending && !self.hangup_pending {
             self.listen_pending = false;
@@ -632,8 +682,16 @@ impl Call {
                 Action::Transfer(number) => self.transfer_pending = Some(number),
                 Action::Store(mut ticket) => {
                     ticket.call_id = self.call_id.clone();
-                    self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), Request::Ticket(ticket))));
+                    let (app, message) = (self.app.clone(), self.message.take());
+                    self.store = Some(tokio::spawn(async move {
+                        let stored = store_with_retries(app.clone(), Request::Ticket(ticket)).await;
+                        if let (Ok(created), Some(message)) = (&stored, message) {
+                            tokio::spawn(recording::transcribe(app, created.id.clone(), message));
+                        }
+                        stored
+                    }));
                 }
+                Action::Record => self.record_pending = true,
                 Action::StoreRide(mut order) => {
                     order.ticket.call_id = self.call_id.clone();
                     self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), Request::Ride(order))));

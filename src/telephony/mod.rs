@@ -6,6 +6,7 @@ pub mod audiosocket;
 pub mod call;
 pub mod hearing;
 pub mod metrics;
+pub mod recording;
 pub mod signature;
 pub mod twilio;
 pub mod twilio_stream;

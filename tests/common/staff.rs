@@ -27,6 +27,8 @@ pub async fn add_ticket(db: &Db, kind: TicketKind, topic: &str, postcode: &str) 
         person_id: None,
         person_office_id: None,
         call_id: None,
+        window: None,
+        message_audio_path: None,
     };
     tickets::create(db, &ticket, "").await.unwrap().id
 }

@@ -6,12 +6,13 @@ pub use ride::RideOffer;
 use ride::{PlaceMenu, RideDraft};
 
 use super::prompts::{Menu, Prompts};
-use crate::domain::tickets::{NewTicket, TicketKind};
+use crate::domain::tickets::{DailyWindow, NewTicket, TicketKind};
 use crate::domain::{PhoneNumber, Postcode};
 use crate::rides::phone::RideOrder;
 use crate::speech::numbers_de::digits_in_groups;
 use crate::speech::understand::{self, Expectation, Understood};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
 use std::sync::Arc;
 
 /// Something that happened on the line.
@@ -29,6 +30,9 @@ pub enum Event {
     Silence,
     /// Outcome of the last [`Action::Store`].
     Stored(Result<Stored, ()>),
+    /// The voice message asked for by [`Action::Record`] is saved at this path (inside the
+    /// data directory), or `None` when the caller said nothing.
+    Recorded(Option<String>),
     HangUp,
 }
 
@@ -70,6 +74,9 @@ pub enum Action {
     /// Put the caller through to this number once everything queued has been played;
     /// the conversation with the hotline ends there.
     Transfer(PhoneNumber),
+    /// Once everything queued has been played, sound a tone and record a voice message
+    /// (up to a minute, ended by a key or silence), then report [`Event::Recorded`].
+    Record,
 }
 
 /// What is known about the caller when the call starts.
@@ -83,6 +90,10 @@ pub struct CallContext {
     pub after_failed_transfer: bool,
     /// The offices' date today, for spoken dates ("morgen", "am Dienstag").
     pub today: NaiveDate,
+    /// The offices' clock time when the call started, and their time zone: callback
+    /// windows are days and times there.
+    pub time: NaiveTime,
+    pub timezone: Tz,
     /// The caller's ride service, when rides can be booked on the phone.
     pub ride: Option<RideOffer>,
 }
@@ -116,6 +127,8 @@ enum Step {
     EnterDate(String),
     /// Time of an appointment, four digits.
     EnterTime(String),
+    /// Recording the caller's voice message for the advisor.
+    Recording,
     Storing,
     Finished,
 }
@@ -143,6 +156,19 @@ pub struct Dialog {
     outcome: Option<&'static str>,
     ride: RideDraft,
     place_menu: PlaceMenu,
+    advice: AdviceDraft,
+}
+
+/// What an advisor callback collects after the number: when to call, and a message.
+#[derive(Debug, Default)]
+struct AdviceDraft {
+    /// The caller chose a topic for an advisor (other callbacks ask no more).
+    asked_for: bool,
+    /// `Some(None)`: any time is fine.
+    window: Option<Option<(DateTime<Utc>, DateTime<Utc>)>>,
+    message_offered: bool,
+    /// Where the recorded message is stored.
+    message: Option<String>,
 }
 
 impl Dialog {
@@ -163,6 +189,7 @@ impl Dialog {
             outcome: None,
             ride: RideDraft::default(),
             place_menu: ctx_places,
+            advice: AdviceDraft::default(),
         }
     }
 
@@ -208,6 +235,7 @@ impl Dialog {
             }
             Event::Silence => self.on_silence(&mut out),
             Event::Stored(result) => self.on_stored(result, &mut out),
+            Event::Recorded(message) => self.on_recorded(message, &mut out),
             Event::HangUp => {
                 self.path.push("hangup".into());
                 self.outcome.get_or_insert(if self.step == Step::Storing { "hung_up_while_storing" } else { "caller_hung_up" });
@@ -246,7 +274,7 @@ impl Dialog {
                 out.push(Action::Listen);
                 return;
             }
-            Step::Storing | Step::Finished => return,
+            Step::Recording | Step::Storing | Step::Finished => return,
         };
         out.push(Action::Say(say));
         out.push(Action::Listen);
@@ -282,7 +310,8 @@ impl Dialog {
 
     fn on_key(&mut self, key: char, out: &mut Vec<Action>) {
         match (&mut self.step, key) {
-            (Step::Storing | Step::Finished, _) => {}
+            // Keys end a recording in the call task; none reach the dialog then.
+            (Step::Recording | Step::Storing | Step::Finished, _) => {}
             (_, '*') => {
                 self.path.push("repeat".into());
                 if let Step::EnterNumber(d) | Step::EnterPostcode(d) | Step::EnterDate(d) | Step::EnterTime(d) = &mut self.step {
@@ -351,7 +380,7 @@ impl Dialog {
             Step::ChoosePlace => Expectation::Menu(&self.place_menu),
             Step::EnterDate(_) => Expectation::Date,
             Step::EnterTime(_) => Expectation::Time,
-            Step::Storing | Step::Finished => return None,
+            Step::Recording | Step::Storing | Step::Finished => return None,
         })
     }
 
@@ -408,7 +437,7 @@ impl Dialog {
 
     fn on_silence(&mut self, out: &mut Vec<Action>) {
         match &mut self.step {
-            Step::Storing | Step::Finished => return,
+            Step::Recording | Step::Storing | Step::Finished => return,
             // A pause after typing digits means "that's all".
             Step::EnterNumber(digits) if !digits.is_empty() => {
                 let digits = std::mem::take(digits);
@@ -463,11 +492,25 @@ impl Dialog {
                 None => self.callback_instead(TicketKind::Callback, "persoenlich", "person_by_callback", out),
             },
             "number:ok" => self.after_number(out),
+            "message:no" => {
+                self.advice.message_offered = true;
+                self.before_store(out)
+            }
+            "message:yes" => {
+                self.advice.message_offered = true;
+                out.push(Action::Say(Say::new("message_record")));
+                out.push(Action::Record);
+                self.step = Step::Recording;
+            }
             "number:other" => self.go(Step::EnterNumber(String::new()), out),
             other => {
                 if let Some(topic) = other.strip_prefix("topic:") {
                     self.topic = topic.to_string();
+                    self.advice.asked_for = true;
                     return self.ask_number(out);
+                }
+                if let Some(window) = other.strip_prefix("window:") {
+                    return self.choose_window(window, out);
                 }
                 if let Some(menu) = other.strip_prefix("menu:") {
                     return self.go(Step::Menu(menu.to_string()), out);
@@ -522,7 +565,7 @@ impl Dialog {
             Ok(pc) => {
                 self.path.push(format!("postcode:{pc}"));
                 self.postcode = Some(pc);
-                self.store(out);
+                self.before_store(out);
             }
             Err(_) => {
                 out.push(Action::Say(Say::new("postcode_invalid")));
@@ -534,10 +577,42 @@ impl Dialog {
     fn after_number(&mut self, out: &mut Vec<Action>) {
         let routed = self.ctx.person.as_ref().is_some_and(|p| p.office_id.is_some() || p.postcode.is_some());
         if routed {
-            self.store(out);
+            self.before_store(out);
         } else {
             self.go(Step::EnterPostcode(String::new()), out);
         }
+    }
+
+    /// An advisor callback asks when to call and offers a message before it is stored.
+    fn before_store(&mut self, out: &mut Vec<Action>) {
+        if self.advice.asked_for && self.advice.window.is_none() {
+            self.go(Step::Menu("callback_window".into()), out);
+        } else if self.advice.asked_for && !self.advice.message_offered {
+            self.go(Step::Menu("message_offer".into()), out);
+        } else {
+            self.store(out);
+        }
+    }
+
+    /// `window` is "any" or local times "09:00-12:00" (checked when the prompts load).
+    fn choose_window(&mut self, window: &str, out: &mut Vec<Action>) {
+        let daily = DailyWindow::parse(window).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "callback window in the prompt files unreadable; taken as any time");
+            None
+        });
+        let start = NaiveDateTime::new(self.ctx.today, self.ctx.time);
+        self.advice.window = Some(daily.and_then(|w| w.next_after(start, self.ctx.timezone)));
+        self.before_store(out);
+    }
+
+    fn on_recorded(&mut self, message: Option<String>, out: &mut Vec<Action>) {
+        if self.step != Step::Recording {
+            return;
+        }
+        self.path.push(if message.is_some() { "message:recorded" } else { "message:empty" }.into());
+        out.push(Action::Say(Say::new(if message.is_some() { "message_received" } else { "message_empty" })));
+        self.advice.message = message;
+        self.store(out);
     }
 
     fn store(&mut self, out: &mut Vec<Action>) {
@@ -551,6 +626,8 @@ impl Dialog {
             person_id: person.map(|p| p.id.clone()),
             person_office_id: person.and_then(|p| p.office_id.clone()),
             call_id: None,
+            window: self.advice.window.flatten(),
+            message_audio_path: self.advice.message.clone(),
         }));
     }
 
@@ -663,21 +740,87 @@ mod tests {
         assert_eq!(said(&a), ["confirm_number"]);
         let Action::Say(confirm) = &a[0] else { panic!() };
         assert_eq!(confirm.args, vec![("number".to_string(), "null zwo drei, eins fünf fünf, fünf eins zwo, drei vier fünf".to_string())]);
-        let a = d.handle(Event::Key('1'));
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["callback_window_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('3'))), ["message_offer_menu"], "any time");
+        let a = d.handle(Event::Key('2'));
         assert!(said(&a).is_empty(), "nothing is confirmed before the request is stored");
         let t = stored(&a).expect("store");
         assert_eq!(t.kind, TicketKind::Callback);
         assert_eq!(t.topic, "pflege");
         assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+4923155512345");
         assert_eq!(t.person_office_id.as_deref(), Some("do-hoerde"));
+        assert_eq!((t.window, t.message_audio_path.as_deref()), (None, None));
         // Keys while storing change nothing.
         assert!(d.handle(Event::Key('1')).is_empty());
         let a = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() })));
         assert_eq!(said(&a), ["request_received", "goodbye"]);
         assert_eq!(a.last(), Some(&Action::HangUp));
         assert_eq!(d.outcome(), Some("ticket_created"));
-        assert_eq!(d.path(), "main>callback>topic:pflege>number:ok>stored");
+        assert_eq!(d.path(), "main>callback>topic:pflege>number:ok>window:any>message:no>stored");
         assert!(d.is_finished());
+    }
+
+    /// Wednesday 25 November 2026, 10:30 in Berlin.
+    fn erika_at_half_past_ten() -> CallContext {
+        CallContext { today: today(), time: NaiveTime::from_hms_opt(10, 30, 0).unwrap(), timezone: chrono_tz::Europe::Berlin, ..erika() }
+    }
+
+    #[test]
+    fn the_callback_window_is_the_next_working_day_window_with_notice() {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Morning has begun: tomorrow morning. The afternoon is still ahead: today.
+        for (key, window) in
+            [('1', ("2026-11-26T08:00:00Z", "2026-11-26T11:00:00Z")), ('2', ("2026-11-25T13:00:00Z", "2026-11-25T16:00:00Z"))]
+        {
+            let mut d = Dialog::new(prompts(), erika_at_half_past_ten());
+            d.handle(Event::CallStarted);
+            keys(&mut d, "311");
+            let a = keys(&mut d, &format!("{key}2"));
+            assert_eq!(stored(&a).unwrap().window, Some((utc(window.0), utc(window.1))));
+        }
+        // Friday afternoon at four: Monday.
+        let friday = CallContext {
+            today: today() + chrono::Days::new(2),
+            time: NaiveTime::from_hms_opt(16, 0, 0).unwrap(),
+            ..erika_at_half_past_ten()
+        };
+        let mut d = Dialog::new(prompts(), friday);
+        d.handle(Event::CallStarted);
+        let a = keys(&mut d, "31122");
+        assert_eq!(stored(&a).unwrap().window, Some((utc("2026-11-30T13:00:00Z"), utc("2026-11-30T16:00:00Z"))));
+        assert!(d.path().contains(">window:14:00-17:00>message:no"), "{}", d.path());
+    }
+
+    #[test]
+    fn a_voice_message_is_recorded_before_the_request_is_stored() {
+        let mut d = Dialog::new(prompts(), erika_at_half_past_ten());
+        d.handle(Event::CallStarted);
+        keys(&mut d, "3113");
+        let a = d.handle(Event::Key('1'));
+        assert_eq!(said(&a), ["message_record"]);
+        assert_eq!(a.last(), Some(&Action::Record));
+        // Nothing else happens while the caller speaks; keys end it in the call task.
+        assert!(d.handle(Event::Silence).is_empty());
+        assert!(d.hint().is_none(), "a message is not an answer to understand");
+        let a = d.handle(Event::Recorded(Some("messages/m1.wav".into())));
+        assert_eq!(said(&a), ["message_received"]);
+        assert_eq!(stored(&a).unwrap().message_audio_path.as_deref(), Some("messages/m1.wav"));
+        assert!(d.path().ends_with(">message:yes>message:recorded"), "{}", d.path());
+
+        // Nothing said: told so kindly, and the request is stored all the same.
+        let mut d = Dialog::new(prompts(), erika_at_half_past_ten());
+        d.handle(Event::CallStarted);
+        keys(&mut d, "31131");
+        let a = d.handle(Event::Recorded(None));
+        assert_eq!(said(&a), ["message_empty"]);
+        assert_eq!(stored(&a).unwrap().message_audio_path, None);
+
+        // Spoken: "vormittags", "ja".
+        let mut d = Dialog::new(prompts(), erika_at_half_past_ten());
+        d.handle(Event::CallStarted);
+        keys(&mut d, "311");
+        assert_eq!(said(&d.handle(speech("Am liebsten vormittags."))), ["message_offer_menu"]);
+        assert_eq!(d.handle(speech("Ja, gern.")).last(), Some(&Action::Record));
     }
 
     #[test]
@@ -699,8 +842,10 @@ mod tests {
         for k in "4413".chars() {
             assert!(d.handle(Event::Key(k)).is_empty());
         }
-        let a = d.handle(Event::Key('7'));
-        let t = stored(&a).expect("stored after five digits");
+        assert_eq!(said(&d.handle(Event::Key('7'))), ["callback_window_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('3'))), ["message_offer_menu"]);
+        let a = d.handle(Event::Key('2'));
+        let t = stored(&a).expect("stored after the last question");
         assert_eq!(t.topic, "digitale_hilfe");
         assert_eq!(t.postcode.as_ref().unwrap().as_str(), "44137");
         assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+492315559876");
@@ -825,8 +970,10 @@ mod tests {
         assert_eq!(said(&d.handle(speech("Nee, falsch."))), ["enter_number"], "no: enter the number again");
         d.handle(speech("0231 5559876"));
         assert_eq!(said(&d.handle(speech("Ja, genau."))), ["enter_postcode"]);
-        let a = d.handle(speech("vier vier eins drei sieben"));
-        let t = stored(&a).expect("stored after a spoken postcode");
+        assert_eq!(said(&d.handle(speech("vier vier eins drei sieben"))), ["callback_window_menu"]);
+        assert_eq!(said(&d.handle(speech("Das ist mir egal."))), ["message_offer_menu"]);
+        let a = d.handle(speech("Nein, danke."));
+        let t = stored(&a).expect("stored after the last spoken answer");
         assert_eq!((t.topic.as_str(), t.postcode.as_ref().unwrap().as_str()), ("wohnen", "44137"));
         assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+492315559876");
     }
@@ -922,8 +1069,7 @@ mod tests {
         let mut d = Dialog::new(prompts(), erika());
         d.handle(Event::CallStarted);
         d.handle(Event::Key('3'));
-        d.handle(Event::Key('1'));
-        d.handle(Event::Key('1'));
+        keys(&mut d, "1132");
         let a = d.handle(Event::Stored(Err(())));
         assert_eq!(said(&a), ["store_failed"]);
         assert_eq!(a.last(), Some(&Action::HangUp));
@@ -961,6 +1107,8 @@ mod tests {
                         prompts.render(&s.id, &s.args).unwrap_or_else(|e| panic!("{e}"));
                     }
                     Action::Store(_) => follow_up = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() }))),
+                    // The call task always reports a recording's end.
+                    Action::Record => follow_up = d.handle(Event::Recorded(None)),
                     _ => {}
                 }
             }

@@ -243,6 +243,8 @@ impl Dialog {
                 person_id: Some(person.id.clone()),
                 person_office_id: person.office_id.clone(),
                 call_id: None,
+                window: None,
+                message_audio_path: None,
             },
             person_id: person.id.clone(),
             place_id: self.offer().places[place].id.clone(),
