@@ -106,6 +106,11 @@ impl Staff {
         }
     }
 
+    /// Whose offers this person manages: like rides, but the ride desk has none.
+    pub fn offer_office(&self) -> Option<&str> {
+        if self.role == Role::RideDesk { None } else { self.ride_office() }
+    }
+
     pub fn may_see_rides_of(&self, office_id: &str) -> bool {
         self.ride_office().is_some_and(|o| o.is_empty() || o == office_id)
     }

@@ -4,13 +4,14 @@
 
 use crate::domain::directory::PersonListing;
 use crate::domain::tickets::{self, Ticket, TicketEvent};
+use crate::offers::manage::ManagedOffer;
 use crate::privacy::person::Erased;
 use crate::reports::Report;
 use crate::rides::desk::DeskRide;
 use crate::server::AppState;
 use crate::staff::access;
 use crate::staff::web::{Filter, SignedIn, StaffError, TicketAccess};
-use crate::staff::web::{actions, people, reports, rides};
+use crate::staff::web::{actions, offers, people, reports, rides};
 use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode, header};
@@ -47,6 +48,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::POST, "/api/v1/rides/{id}/accept", ride_accept),
         endpoint(Method::POST, "/api/v1/rides/{id}/decline", ride_decline),
         endpoint(Method::GET, "/api/v1/reports", report),
+        endpoint(Method::GET, "/api/v1/offers", offers_list),
+        endpoint(Method::POST, "/api/v1/offers/{id}/capacity", offer_capacity),
+        endpoint(Method::POST, "/api/v1/offers/{id}/dates/{date_id}/cancel", offer_cancel_date),
         endpoint(Method::GET, "/api/v1/people", people_search),
         endpoint(Method::GET, "/api/v1/people/{id}/export", people_export),
         endpoint(Method::POST, "/api/v1/people/{id}/erase", people_erase),
@@ -203,6 +207,53 @@ async fn ride_decline(
 
 async fn report(State(app): State<AppState>, who: SignedIn, Query(q): Query<reports::RangeQuery>) -> Result<Json<Report>, ApiError> {
     Ok(Json(reports::report(&app, &who, &q, "api").await?))
+}
+
+#[derive(Serialize)]
+pub struct OfferList {
+    offers: Vec<ManagedOffer>,
+}
+
+async fn offers_list(State(app): State<AppState>, who: SignedIn) -> Result<Json<OfferList>, ApiError> {
+    Ok(Json(OfferList { offers: offers::list(&app, &who).await? }))
+}
+
+#[derive(Deserialize)]
+struct CapacityRequest {
+    /// Seats per date; null: open to all.
+    capacity: Option<u32>,
+}
+
+async fn offer_capacity(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(body): Json<CapacityRequest>,
+) -> Result<Json<ManagedOffer>, ApiError> {
+    offers::set_capacity(&app, &who, &id, body.capacity).await?;
+    Ok(Json(offers::offer(&app, &who, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+struct CancelDateRequest {
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Serialize)]
+pub struct CancelledDate {
+    /// One call-back ticket per booking on the date.
+    callback_ticket_ids: Vec<String>,
+}
+
+async fn offer_cancel_date(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((id, date_id)): Path<(String, String)>,
+    body: Option<Json<CancelDateRequest>>,
+) -> Result<Json<CancelledDate>, ApiError> {
+    let Json(body) = body.unwrap_or_default();
+    Ok(Json(CancelledDate { callback_ticket_ids: offers::cancel_date(&app, &who, &id, &date_id, &body.reason).await? }))
 }
 
 #[derive(Serialize)]

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod layout;
 mod login;
+pub(crate) mod offers;
 pub(crate) mod people;
 mod queue;
 pub(crate) mod reports;
@@ -42,6 +43,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff/rides/{id}/decline", post(rides::decline_form))
         .route("/staff/reports", get(reports::show))
         .route("/staff/reports/{file}", get(reports::download))
+        .route("/staff/offers", get(offers::list_page))
+        .route("/staff/offers/import", get(offers::import_form).post(offers::import_submit))
+        .route("/staff/offers/{id}", get(offers::show))
+        .route("/staff/offers/{id}/capacity", post(offers::capacity_form))
+        .route("/staff/offers/{id}/dates/{date_id}/cancel", post(offers::cancel_form))
         .route("/staff/people", get(people::list))
         .route("/staff/people/{id}", get(people::show))
         .route("/staff/people/{id}/export", get(people::download))
