@@ -201,6 +201,27 @@ impl Default for RidesConfig {
     }
 }
 
+/// Data protection: how long personal recordings are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Voice messages and their transcripts are deleted this many days after the call
+    /// (the ticket itself stays, for the office's records and statistics).
+    pub voice_retention_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig { voice_retention_days: 30 }
+    }
+}
+
+impl PrivacyConfig {
+    pub fn voice_retention(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.voice_retention_days))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -211,10 +232,11 @@ pub struct Config {
     pub audiosocket: AudioSocketConfig,
     pub dialog: DialogConfig,
     pub rides: RidesConfig,
+    pub privacy: PrivacyConfig,
 }
 
 const ENV_PREFIX: &str = "HOTLINE_";
-const SECTIONS: [&str; 7] = ["server", "database", "speech", "twilio", "audiosocket", "dialog", "rides"];
+const SECTIONS: [&str; 8] = ["server", "database", "speech", "twilio", "audiosocket", "dialog", "rides", "privacy"];
 
 impl Config {
     /// Reads `path` (if given; a missing file is an error), applies environment overrides,
@@ -319,6 +341,9 @@ impl Config {
         if self.dialog.no_input_timeout_secs == 0 || self.dialog.no_input_timeout_secs > 60 {
             return Err(ConfigError::Invalid("dialog.no_input_timeout_secs must be between 1 and 60".into()));
         }
+        if !(1..=3650).contains(&self.privacy.voice_retention_days) {
+            return Err(ConfigError::Invalid("privacy.voice_retention_days must be between 1 and 3650".into()));
+        }
         self.rides.validate()
     }
 
@@ -397,6 +422,15 @@ mod tests {
         assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
         assert!(c.speech.prompts_dir.ends_with("prompts"));
         assert_eq!(c.speech.vad, VadConfig::default());
+    }
+
+    #[test]
+    fn voice_retention_is_configurable_and_bounded() {
+        assert_eq!(load("", &[]).unwrap().privacy.voice_retention_days, 30);
+        let c = load("[privacy]\nvoice_retention_days = 7\n", &[]).unwrap();
+        assert_eq!(c.privacy.voice_retention(), chrono::Duration::days(7));
+        assert_eq!(load("", &[("HOTLINE_PRIVACY_VOICE_RETENTION_DAYS", "90")]).unwrap().privacy.voice_retention_days, 90);
+        assert!(load("[privacy]\nvoice_retention_days = 0\n", &[]).is_err());
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod dialog;
 pub mod dispatch;
 pub mod domain;
 pub mod offers;
+pub mod privacy;
+pub mod reports;
 pub mod rides;
 pub mod server;
 pub mod speech;

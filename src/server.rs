@@ -128,12 +128,18 @@ impl Server {
     pub async fn serve_until(self, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), audiosocket = ?self.audiosocket_addr(), "serving");
         let audiosocket = self.audiosocket.map(|l| tokio::spawn(audiosocket::serve(l, state.clone())));
+        let retention = tokio::spawn(crate::privacy::retention::run(
+            state.db.clone(),
+            state.config.server.data_dir.clone(),
+            state.config.privacy.voice_retention(),
+        ));
         let result = axum::serve(self.listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
         if let Some(task) = audiosocket {
             task.abort();
         }
+        retention.abort();
         Ok(result?)
     }
 }

@@ -55,6 +55,45 @@ pub async fn find_person_by_phone(db: &Db, phone: &PhoneNumber) -> Result<Option
     }))
 }
 
+/// A registered person as staff look them up.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PersonListing {
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub postcode: Option<String>,
+    pub office_id: Option<String>,
+}
+
+const SELECT_LISTING: &str = "SELECT id, given_name, family_name, phone, postcode, office_id FROM people";
+
+fn listing_from_row(r: &sqlx::any::AnyRow) -> PersonListing {
+    PersonListing {
+        id: r.get("id"),
+        name: format!("{} {}", r.get::<String, _>("given_name"), r.get::<String, _>("family_name")),
+        phone: r.get("phone"),
+        postcode: r.get("postcode"),
+        office_id: r.get("office_id"),
+    }
+}
+
+/// People whose name or phone number contains `text` (case-insensitive), at most 50.
+pub async fn search_people(db: &Db, text: &str) -> Result<Vec<PersonListing>, DbError> {
+    let pattern = format!("%{}%", text.trim().to_lowercase().replace(['%', '_'], ""));
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_LISTING} WHERE lower(given_name || ' ' || family_name) LIKE $1 OR phone LIKE $1 ORDER BY family_name, given_name, id LIMIT 50"
+    )))
+    .bind(pattern)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().map(listing_from_row).collect())
+}
+
+pub async fn person_listing(db: &Db, id: &str) -> Result<Option<PersonListing>, DbError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_LISTING} WHERE id = $1"))).bind(id).fetch_optional(db.pool()).await?;
+    Ok(row.as_ref().map(listing_from_row))
+}
+
 /// An office from a row with the columns id, name, district, phone, opening_hours.
 fn office_from_row(r: &sqlx::any::AnyRow) -> Office {
     Office {

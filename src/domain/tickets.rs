@@ -114,6 +114,18 @@ pub(crate) async fn insert(
     office_id: &str,
     detail: &str,
 ) -> Result<String, DbError> {
+    insert_by(tx, ticket, office_id, detail, "phone").await
+}
+
+/// [`insert`] for a ticket someone other than the phone dialog opens (`actor`: a
+/// staff member's username), so its history says who.
+pub(crate) async fn insert_by(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &NewTicket,
+    office_id: &str,
+    detail: &str,
+    actor: &str,
+) -> Result<String, DbError> {
     let id = new_id();
     let ts = now();
     sqlx::query(
@@ -139,7 +151,7 @@ pub(crate) async fn insert(
         .bind(new_id())
         .bind(&id)
         .bind(&ts)
-        .bind("phone")
+        .bind(actor)
         .bind("created")
         .bind(detail)
         .execute(&mut **tx)
@@ -339,6 +351,20 @@ pub async fn audio_path(db: &Db, id: &str) -> Result<Option<String>, DbError> {
     let path: Option<Option<String>> =
         sqlx::query_scalar("SELECT message_audio_path FROM tickets WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
     Ok(path.flatten())
+}
+
+/// The file a stored voice message path names, if it exists inside `data_dir`. Stored
+/// paths are relative to the data directory (or absolute inside it); anything that
+/// leads outside it is never read or deleted.
+pub fn voice_file(data_dir: &std::path::Path, stored: &str) -> Option<std::path::PathBuf> {
+    let data_dir = std::fs::canonicalize(data_dir).ok()?;
+    let path = std::fs::canonicalize(data_dir.join(stored)).ok()?;
+    if path.starts_with(&data_dir) {
+        Some(path)
+    } else {
+        tracing::warn!("voice message path outside the data directory refused");
+        None
+    }
 }
 
 /// Topics in use among the tickets of `query`'s office and kind, for the queue's filter.

@@ -142,6 +142,11 @@ impl OffersFile {
         if errors.is_empty() { Ok(OffersFile { offers }) } else { Err(LineErrors(errors)) }
     }
 
+    /// How many offers the file holds.
+    pub fn offer_count(&self) -> usize {
+        self.offers.len()
+    }
+
     /// Imports every offer with its dates from `today` to `weeks` weeks ahead (series
     /// without a last date get their later dates when the file is imported again), all
     /// in one transaction.

@@ -9,6 +9,7 @@
 
 mod booking;
 mod import;
+pub mod manage;
 mod schedule;
 mod search;
 pub mod spoken;

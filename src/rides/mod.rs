@@ -4,11 +4,13 @@
 //! [`store`] keeps requests, vehicles and plans in the database; [`day`] turns one
 //! office's day into a [`crate::dispatch`] instance and its plan back into rows;
 //! [`planner`] plans and stores a whole day; [`report`] shows a plan to the ride desk.
+//! [`desk`] is the ride desk's work on a request (address check, accept, decline).
 //! [`phone`] is what the phone dialog needs: places, service hours, storing a booking.
 //! Not for: solving (that is [`crate::dispatch`]), the dialog itself, geocoding.
 
 mod clock;
 pub mod day;
+pub mod desk;
 pub mod phone;
 pub mod planner;
 pub mod report;

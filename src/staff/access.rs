@@ -90,6 +90,31 @@ impl Staff {
         }
     }
 
+    /// Coordinators and admins answer data-protection requests (export, erasure) and
+    /// read the reports; everyone else is told such pages do not exist.
+    pub fn oversees(&self) -> bool {
+        matches!(self.role, Role::Coordinator | Role::Admin)
+    }
+
+    /// Whose ride requests this person works: `Some("")` every office's (ride desk,
+    /// coordinators, admins), `Some(office)` their own office's, `None` none. The same
+    /// office rule as for tickets.
+    pub fn ride_office(&self) -> Option<&str> {
+        match self.role {
+            Role::Staff => self.office_id.as_deref(),
+            Role::RideDesk | Role::Coordinator | Role::Admin => Some(""),
+        }
+    }
+
+    /// Whose offers this person manages: like rides, but the ride desk has none.
+    pub fn offer_office(&self) -> Option<&str> {
+        if self.role == Role::RideDesk { None } else { self.ride_office() }
+    }
+
+    pub fn may_see_rides_of(&self, office_id: &str) -> bool {
+        self.ride_office().is_some_and(|o| o.is_empty() || o == office_id)
+    }
+
     /// Whether the queue mixes offices (then it shows each ticket's office).
     pub fn sees_several_offices(&self) -> bool {
         self.role != Role::Staff
@@ -151,6 +176,15 @@ mod tests {
         assert_eq!(desk.scope(TicketQuery { kind: "callback".into(), ..Default::default() }), None);
 
         assert_eq!(staff(Role::Coordinator, None).scope(other.clone()), Some(other));
+    }
+
+    #[test]
+    fn rides_follow_the_office_rule() {
+        assert!(staff(Role::Staff, Some("do-hoerde")).may_see_rides_of("do-hoerde"));
+        assert!(!staff(Role::Staff, Some("do-hoerde")).may_see_rides_of("do-innenstadt-west"));
+        assert!(!staff(Role::Staff, None).may_see_rides_of("do-hoerde"));
+        assert!(staff(Role::RideDesk, Some("do-hoerde")).may_see_rides_of("do-innenstadt-west"));
+        assert!(staff(Role::Coordinator, None).may_see_rides_of("do-hoerde"));
     }
 
     #[test]

@@ -2,12 +2,17 @@
 //! as the pages (writes send the session's CSRF token in `X-CSRF-Token`). The OpenAPI
 //! document is hand-written next to this file; a test keeps it and [`endpoints`] in step.
 
+use crate::domain::directory::PersonListing;
 use crate::domain::tickets::{self, Ticket, TicketEvent};
+use crate::offers::manage::ManagedOffer;
+use crate::privacy::person::Erased;
+use crate::reports::Report;
+use crate::rides::desk::DeskRide;
 use crate::server::AppState;
 use crate::staff::access;
-use crate::staff::web::actions;
 use crate::staff::web::{Filter, SignedIn, StaffError, TicketAccess};
-use axum::extract::{Query, State};
+use crate::staff::web::{actions, offers, people, reports, rides};
+use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -37,6 +42,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::POST, "/api/v1/tickets/{id}/claim", claim),
         endpoint(Method::POST, "/api/v1/tickets/{id}/note", note),
         endpoint(Method::POST, "/api/v1/tickets/{id}/close", close),
+        endpoint(Method::GET, "/api/v1/rides", rides_day),
+        endpoint(Method::GET, "/api/v1/rides/{id}", ride_show),
+        endpoint(Method::POST, "/api/v1/rides/{id}/pickup", ride_pickup),
+        endpoint(Method::POST, "/api/v1/rides/{id}/accept", ride_accept),
+        endpoint(Method::POST, "/api/v1/rides/{id}/decline", ride_decline),
+        endpoint(Method::GET, "/api/v1/reports", report),
+        endpoint(Method::GET, "/api/v1/offers", offers_list),
+        endpoint(Method::POST, "/api/v1/offers/{id}/capacity", offer_capacity),
+        endpoint(Method::POST, "/api/v1/offers/{id}/dates/{date_id}/cancel", offer_cancel_date),
+        endpoint(Method::GET, "/api/v1/people", people_search),
+        endpoint(Method::GET, "/api/v1/people/{id}/export", people_export),
+        endpoint(Method::POST, "/api/v1/people/{id}/erase", people_erase),
     ]
 }
 
@@ -127,6 +144,149 @@ async fn close(
     detail(&app, &who, &ticket.id).await
 }
 
+#[derive(Serialize)]
+pub struct RideDay {
+    date: String,
+    rides: Vec<DeskRide>,
+}
+
+async fn rides_day(State(app): State<AppState>, who: SignedIn, Query(q): Query<rides::DayQuery>) -> Result<Json<RideDay>, ApiError> {
+    let (date, rides) = rides::day(&app, &who, &q.date).await?;
+    Ok(Json(RideDay { date: date.to_string(), rides }))
+}
+
+async fn ride_show(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>) -> Result<Json<DeskRide>, ApiError> {
+    let ride = rides::ride(&app, &who, &id).await?;
+    who.audit(&app, "ride.view", "ride", &id, "api").await?;
+    Ok(Json(ride))
+}
+
+#[derive(Deserialize)]
+struct PickupRequest {
+    address: String,
+    lat: f64,
+    lon: f64,
+}
+
+async fn ride_pickup(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(body): Json<PickupRequest>,
+) -> Result<Json<DeskRide>, ApiError> {
+    rides::set_pickup(&app, &who, &id, &body.address, &body.lat.to_string(), &body.lon.to_string()).await?;
+    Ok(Json(rides::ride(&app, &who, &id).await?))
+}
+
+async fn ride_accept(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>) -> Result<Json<DeskRide>, ApiError> {
+    rides::accept(&app, &who, &id).await?;
+    Ok(Json(rides::ride(&app, &who, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct DeclineRequest {
+    reason: String,
+}
+
+#[derive(Serialize)]
+pub struct Declined {
+    ride: DeskRide,
+    /// The call-back ticket that tells the person.
+    callback_ticket_id: String,
+}
+
+async fn ride_decline(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(body): Json<DeclineRequest>,
+) -> Result<Json<Declined>, ApiError> {
+    let callback_ticket_id = rides::decline(&app, &who, &id, &body.reason).await?;
+    Ok(Json(Declined { ride: rides::ride(&app, &who, &id).await?, callback_ticket_id }))
+}
+
+async fn report(State(app): State<AppState>, who: SignedIn, Query(q): Query<reports::RangeQuery>) -> Result<Json<Report>, ApiError> {
+    Ok(Json(reports::report(&app, &who, &q, "api").await?))
+}
+
+#[derive(Serialize)]
+pub struct OfferList {
+    offers: Vec<ManagedOffer>,
+}
+
+async fn offers_list(State(app): State<AppState>, who: SignedIn) -> Result<Json<OfferList>, ApiError> {
+    Ok(Json(OfferList { offers: offers::list(&app, &who).await? }))
+}
+
+#[derive(Deserialize)]
+struct CapacityRequest {
+    /// Seats per date; null: open to all.
+    capacity: Option<u32>,
+}
+
+async fn offer_capacity(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(body): Json<CapacityRequest>,
+) -> Result<Json<ManagedOffer>, ApiError> {
+    offers::set_capacity(&app, &who, &id, body.capacity).await?;
+    Ok(Json(offers::offer(&app, &who, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+struct CancelDateRequest {
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Serialize)]
+pub struct CancelledDate {
+    /// One call-back ticket per booking on the date.
+    callback_ticket_ids: Vec<String>,
+}
+
+async fn offer_cancel_date(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((id, date_id)): Path<(String, String)>,
+    body: Option<Json<CancelDateRequest>>,
+) -> Result<Json<CancelledDate>, ApiError> {
+    let Json(body) = body.unwrap_or_default();
+    Ok(Json(CancelledDate { callback_ticket_ids: offers::cancel_date(&app, &who, &id, &date_id, &body.reason).await? }))
+}
+
+#[derive(Serialize)]
+pub struct PeopleList {
+    people: Vec<PersonListing>,
+}
+
+async fn people_search(State(app): State<AppState>, who: SignedIn, Query(s): Query<people::Search>) -> Result<Json<PeopleList>, ApiError> {
+    Ok(Json(PeopleList { people: people::search(&app, &who, &s.q).await? }))
+}
+
+async fn people_export(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(people::export(&app, &who, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct EraseRequest {
+    /// Must be `true`: erasure cannot be undone.
+    confirm: bool,
+}
+
+async fn people_erase(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(body): Json<EraseRequest>,
+) -> Result<Json<Erased>, ApiError> {
+    if !body.confirm {
+        return Err(StaffError::Invalid("confirm must be true").into());
+    }
+    Ok(Json(people::erase(&app, &who, &id).await?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +312,28 @@ mod tests {
                     || endpoints.iter().any(|e| e.path == path && e.method.as_str().eq_ignore_ascii_case(method));
                 assert!(served, "openapi.json documents {method} {path}, which no route serves");
             }
+        }
+    }
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    out.extend(m.get("$ref").and_then(|r| r.as_str()));
+                    m.values().for_each(|v| refs(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(found.len() > 20);
+        for r in found {
+            let pointer = r.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
         }
     }
 }

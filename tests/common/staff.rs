@@ -111,3 +111,41 @@ impl Staff {
             .unwrap()
     }
 }
+
+/// A ride request with its return trip, picked up at a verified address; returns the
+/// outbound trip's id. `appointment` is local 'YYYY-MM-DDTHH:MM'.
+pub async fn add_ride(db: &Db, office: &str, person: Option<&str>, appointment: &str) -> String {
+    use seniorentelefon::rides::{Location, NewRide, Point, store};
+    let ride = NewRide {
+        office_id: office.to_string(),
+        person_id: person.map(str::to_string),
+        ticket_id: None,
+        call_id: None,
+        home: Location { text: "Faßstraße 12, 44263 Dortmund".into(), point: Some(Point { lat: 51.4832, lon: 7.5062 }) },
+        destination: Location { text: "Praxis Dr. Sommer".into(), point: Some(Point { lat: 51.49, lon: 7.47 }) },
+        destination_place_id: None,
+        appointment_at: seniorentelefon::rides::parse_local(appointment).unwrap(),
+        appointment_minutes: 60,
+        wheelchair: false,
+        rollator: true,
+        companion: false,
+        return_trip: true,
+    };
+    store::create(db, &ride).await.unwrap().outbound_id
+}
+
+/// Checks a JSON object against a schema of the OpenAPI document: every required
+/// property is there, and no other when the schema allows none.
+pub fn assert_matches_schema(value: &serde_json::Value, schema: &str) {
+    let doc: serde_json::Value = serde_json::from_str(seniorentelefon::staff::api::OPENAPI).unwrap();
+    let s = &doc["components"]["schemas"][schema];
+    let object = value.as_object().unwrap_or_else(|| panic!("{schema}: not an object: {value}"));
+    for key in s["required"].as_array().unwrap() {
+        assert!(object.contains_key(key.as_str().unwrap()), "{schema}: {key} missing in {value}");
+    }
+    if s["additionalProperties"] == false {
+        for key in object.keys() {
+            assert!(s["properties"][key].is_object(), "{schema}: {key} is not documented");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::layout;
 use crate::db::DbError;
+use crate::rides::desk::DeskError;
 use crate::staff::access::AccessError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -72,6 +73,16 @@ impl From<AccessError> for StaffError {
         match e {
             AccessError::NotFound => StaffError::NotFound,
             AccessError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<DeskError> for StaffError {
+    fn from(e: DeskError) -> Self {
+        match e {
+            DeskError::NotOpen => StaffError::Conflict("Diese Fahrt ist nicht mehr offen (schon eingeplant, abgelehnt oder storniert)."),
+            DeskError::Unverified => StaffError::Invalid("Bitte zuerst die Abholadresse mit Position prüfen."),
+            DeskError::Db(e) => e.into(),
         }
     }
 }

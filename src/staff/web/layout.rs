@@ -25,6 +25,9 @@ pub fn page(title: &str, who: Option<&SignedIn>, content: Markup) -> Markup {
                     @if let Some(who) = who {
                         nav aria-label="Hauptmenü" {
                             a href="/staff/queue" { "Warteschlange" }
+                            @if who.session.staff.offer_office().is_some() { " " a href="/staff/offers" { "Angebote" } }
+                            @if who.session.staff.ride_office().is_some() { " " a href="/staff/rides" { "Fahrten" } }
+                            @if who.session.staff.oversees() { " " a href="/staff/reports" { "Berichte" } " " a href="/staff/people" { "Personen" } }
                         }
                         div.user {
                             span { (who.session.staff.display_name) " (" (who.session.staff.role.label()) ")" }

@@ -2,11 +2,16 @@
 //! the queue's live refresh, and the JSON API, all behind one session guard.
 
 pub(crate) mod actions;
+mod chart;
 mod error;
 mod extract;
 mod layout;
 mod login;
+pub(crate) mod offers;
+pub(crate) mod people;
 mod queue;
+pub(crate) mod reports;
+pub(crate) mod rides;
 mod ticket;
 
 pub use error::{Rejected, StaffError};
@@ -31,6 +36,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff/tickets/{id}/attempt", post(ticket::attempt))
         .route("/staff/tickets/{id}/close", post(ticket::close))
         .route("/staff/tickets/{id}/reassign", post(ticket::reassign))
+        .route("/staff/rides", get(rides::list))
+        .route("/staff/rides/{id}", get(rides::show))
+        .route("/staff/rides/{id}/pickup", post(rides::pickup_form))
+        .route("/staff/rides/{id}/accept", post(rides::accept_form))
+        .route("/staff/rides/{id}/decline", post(rides::decline_form))
+        .route("/staff/reports", get(reports::show))
+        .route("/staff/reports/{file}", get(reports::download))
+        .route("/staff/offers", get(offers::list_page))
+        .route("/staff/offers/import", get(offers::import_form).post(offers::import_submit))
+        .route("/staff/offers/{id}", get(offers::show))
+        .route("/staff/offers/{id}/capacity", post(offers::capacity_form))
+        .route("/staff/offers/{id}/dates/{date_id}/cancel", post(offers::cancel_form))
+        .route("/staff/people", get(people::list))
+        .route("/staff/people/{id}", get(people::show))
+        .route("/staff/people/{id}/export", get(people::download))
+        .route("/staff/people/{id}/erase", post(people::erase_form))
         .route("/staff/logout", post(login::logout))
         .merge(crate::staff::api::router())
         .route_layer(axum::middleware::from_fn_with_state(state, extract::guard));

@@ -225,16 +225,11 @@ pub async fn reassign(
     Ok(Redirect::to("/staff/queue").into_response())
 }
 
-/// The voice message, only through this authorised route. Stored paths are relative to
-/// the data directory (or absolute inside it); anything leading outside it is refused.
+/// The voice message, only through this authorised route (and only from inside the data
+/// directory, see [`tickets::voice_file`]).
 pub async fn audio(State(app): State<AppState>, TicketAccess { who, ticket }: TicketAccess) -> Result<Response, StaffError> {
     let stored = tickets::audio_path(&app.db, &ticket.id).await?.ok_or(StaffError::NotFound)?;
-    let data_dir = std::fs::canonicalize(&app.config.server.data_dir).map_err(|e| StaffError::Internal(e.to_string()))?;
-    let path = std::fs::canonicalize(data_dir.join(&stored)).map_err(|_| StaffError::NotFound)?;
-    if !path.starts_with(&data_dir) {
-        tracing::warn!(ticket = %ticket.id, "voice message path outside the data directory refused");
-        return Err(StaffError::NotFound);
-    }
+    let path = tickets::voice_file(&app.config.server.data_dir, &stored).ok_or(StaffError::NotFound)?;
     let bytes = tokio::fs::read(&path).await.map_err(|_| StaffError::NotFound)?;
     who.audit(&app, "ticket.audio", "ticket", &ticket.id, "").await?;
     let mime = match path.extension().and_then(|e| e.to_str()) {
