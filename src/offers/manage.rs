@@ -184,6 +184,8 @@ pub async fn cancel_date(db: &Db, date_id: &str, actor: &str, reason: &str) -> R
             person_id: b.get("person_id"),
             person_office_id: None,
             call_id: None,
+            window: None,
+            message_audio_path: None,
         };
         created.push(tickets::insert_by(&mut tx, &ticket, &office_id, &detail, actor).await?);
     }
