@@ -26,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of the largest variant (the caller's options) does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Answer calls (Twilio-compatible webhooks and media streams).
@@ -154,6 +156,9 @@ struct CallArgs {
     /// Keys to press, one per turn, e.g. 3,1,1,3,2.
     #[arg(long, conflicts_with = "script")]
     keys: Option<String>,
+    /// A scenario file (caller ID, transport and steps), e.g. scripts/demo/scenarios/offers.toml.
+    #[arg(long, conflicts_with_all = ["keys", "script"])]
+    scenario: Option<PathBuf>,
     /// A script: key:3 bargein:1 wait pause:2000 wav:FILE hangup.
     #[arg(long)]
     script: Option<String>,
@@ -465,11 +470,19 @@ async fn bench_speech(config: &Config, args: BenchSpeechArgs) -> anyhow::Result<
     Ok(())
 }
 
-async fn call(args: CallArgs) -> anyhow::Result<()> {
+async fn call(mut args: CallArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.scenario {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let scenario = caller::Scenario::parse(&text).with_context(|| format!("scenario {}", path.display()))?;
+        if !scenario.description.is_empty() {
+            println!("{}", scenario.description.trim());
+        }
+        (args.from, args.transport, args.script) = (scenario.from, scenario.transport, Some(scenario.steps));
+    }
     let script = match (&args.keys, &args.script) {
         (Some(keys), _) => keys.clone(),
         (None, Some(script)) => script.clone(),
-        (None, None) => bail!("say what the caller does: --keys 3,1,1,3,2 or --script \"key:3 wait hangup\""),
+        (None, None) => bail!("say what the caller does: --keys 3,1,1,3,2, --script \"key:3 wait hangup\" or --scenario FILE"),
     };
     let steps = caller::parse_script(&script)?;
     let prompts = Prompts::load(&args.prompts).ok();

@@ -81,6 +81,45 @@ fn quoted(token: &str, arg: &str) -> anyhow::Result<String> {
     }
 }
 
+/// A call written down for a demo (`hotline call --scenario FILE`): who calls, over which
+/// transport, and what they do, as a TOML file:
+///
+/// ```toml
+/// description = "Erika books a seat at the chair gymnastics"
+/// from = "+4923155512345"
+/// transport = "twilio"        # or "audiosocket"
+/// steps = "key:1 key:1 key:2 key:2 key:1 key:1 wait hangup"
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the call shows, printed before it starts.
+    #[serde(default)]
+    pub description: String,
+    /// The caller ID presented.
+    pub from: String,
+    #[serde(default = "Scenario::default_transport")]
+    pub transport: String,
+    /// A script as [`parse_script`] reads it.
+    pub steps: String,
+}
+
+impl Scenario {
+    fn default_transport() -> String {
+        "twilio".into()
+    }
+
+    /// Reads a scenario and checks its transport and steps.
+    pub fn parse(text: &str) -> anyhow::Result<Scenario> {
+        let scenario: Scenario = toml::from_str(text)?;
+        if !["twilio", "audiosocket"].contains(&scenario.transport.as_str()) {
+            bail!("transport {:?}: use \"twilio\" or \"audiosocket\"", scenario.transport);
+        }
+        parse_script(&scenario.steps).context("steps")?;
+        Ok(scenario)
+    }
+}
+
 /// Splits a script at commas, spaces and new lines, except inside double quotes.
 fn script_tokens(text: &str) -> anyhow::Result<Vec<String>> {
     let (mut tokens, mut current, mut quoted) = (Vec::new(), String::new(), false);
@@ -566,6 +605,19 @@ impl<'a> Simulation<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scenarios_are_read_and_checked() {
+        let s = Scenario::parse("from = \"+4923155512345\"\nsteps = \"key:1 wait hangup\"\n").unwrap();
+        assert_eq!((s.transport.as_str(), s.description.as_str()), ("twilio", ""));
+        assert!(Scenario::parse("from = \"x\"\nsteps = \"key:1\"\ntransport = \"sip\"\n").is_err());
+        assert!(Scenario::parse("from = \"x\"\nsteps = \"key:x\"\n").is_err());
+        assert!(Scenario::parse("from = \"x\"\nsteps = \"key:1\"\nkeys = \"1\"\n").is_err(), "unknown fields");
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/demo/scenarios")).unwrap() {
+            let path = entry.unwrap().path();
+            Scenario::parse(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+        }
+    }
 
     #[test]
     fn scripts_parse() {

@@ -94,6 +94,15 @@ pub async fn person_listing(db: &Db, id: &str) -> Result<Option<PersonListing>, 
     Ok(row.as_ref().map(listing_from_row))
 }
 
+/// Where the person lives, when the office checked the address (offers near home).
+pub async fn home_position(db: &Db, person_id: &str) -> Result<Option<crate::rides::Point>, DbError> {
+    let row = sqlx::query("SELECT home_lat, home_lon FROM people WHERE id = $1").bind(person_id).fetch_optional(db.pool()).await?;
+    Ok(row.and_then(|r| match (r.get::<Option<f64>, _>("home_lat"), r.get::<Option<f64>, _>("home_lon")) {
+        (Some(lat), Some(lon)) => Some(crate::rides::Point { lat, lon }),
+        _ => None,
+    }))
+}
+
 /// An office from a row with the columns id, name, district, phone, opening_hours.
 fn office_from_row(r: &sqlx::any::AnyRow) -> Office {
     Office {

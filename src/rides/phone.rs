@@ -131,3 +131,78 @@ pub async fn order(db: &Db, order: &RideOrder, default_office: &str, appointment
     tx.commit().await?;
     Ok(OrderedRide { ticket: CreatedTicket { id: ticket_id, office }, ride: created })
 }
+
+/// A ride a person has coming up, as the phone dialog reminds them of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpcomingRide {
+    /// The outbound trip (a return trip goes with it).
+    pub id: String,
+    /// The place's name, or the destination as noted.
+    pub destination: String,
+    pub appointment_at: NaiveDateTime,
+    pub ticket_id: Option<String>,
+}
+
+/// The person's rides (outbound trips still to happen) with appointments from `from`
+/// (local time) on, soonest first.
+pub async fn upcoming_for_person(db: &Db, person_id: &str, from: NaiveDateTime) -> Result<Vec<UpcomingRide>, DbError> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.destination, p.name AS place_name, r.appointment_at, r.ticket_id
+         FROM ride_requests r LEFT JOIN places p ON p.id = r.destination_place_id
+         WHERE r.person_id = $1 AND r.direction = 'outbound' AND r.status IN ('requested', 'verified', 'planned')
+           AND r.appointment_at >= $2
+         ORDER BY r.appointment_at, r.id",
+    )
+    .bind(person_id)
+    .bind(super::format_local(from))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let at: String = r.get("appointment_at");
+            Ok(UpcomingRide {
+                id: r.get("id"),
+                destination: r.get::<Option<String>, _>("place_name").unwrap_or_else(|| r.get("destination")),
+                appointment_at: super::parse_local(&at).map_err(|_| crate::db::bad_value("appointment_at", &at))?,
+                ticket_id: r.get("ticket_id"),
+            })
+        })
+        .collect()
+}
+
+/// Cancels the person's ride and its return trip, and notes it on the ride desk's ticket.
+/// `false` when there was nothing (left) to cancel.
+pub async fn cancel(db: &Db, ride_id: &str, person_id: &str) -> Result<bool, DbError> {
+    let ts = crate::db::now();
+    let mut tx = db.pool().begin().await?;
+    // A ride still to happen: requested, verified or planned (not declined or done with).
+    let changed = sqlx::query(
+        "UPDATE ride_requests SET status = 'cancelled', updated_at = $1
+         WHERE (id = $2 OR return_of = $2) AND person_id = $3 AND status IN ('requested', 'verified', 'planned')",
+    )
+    .bind(&ts)
+    .bind(ride_id)
+    .bind(person_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let ride = sqlx::query("SELECT ticket_id, appointment_at FROM ride_requests WHERE id = $1").bind(ride_id).fetch_one(&mut *tx).await?;
+    if let Some(ticket_id) = ride.get::<Option<String>, _>("ticket_id") {
+        sqlx::query("INSERT INTO ticket_events (id, ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(crate::db::new_id())
+            .bind(ticket_id)
+            .bind(&ts)
+            .bind("phone")
+            .bind("ride_cancelled")
+            .bind(format!("Fahrt abgesagt: {}", ride.get::<String, _>("appointment_at")))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(ride = %ride_id, "ride cancelled on the phone");
+    Ok(true)
+}

@@ -2,11 +2,15 @@
 //! frames, times out silence, and commits requests before they are confirmed.
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, Frame, Pcm};
-use crate::dialog::engine::{KnownPerson, RideOffer, TransferTarget};
+use crate::dialog::engine::{
+    BookingOrder, BookingOutcome, CancelOrder, CancelRideOrder, KnownPerson, OfferAreas, OfferSearch, OfferSearchResult, RideOffer,
+    TransferTarget, Upcoming,
+};
 use crate::dialog::{Action, CallContext, Dialog, Event, Say, Stored};
 use crate::domain::hours::OpeningHours;
 use crate::domain::tickets::{self, CreatedTicket, NewTicket};
 use crate::domain::{PhoneNumber, calls, directory};
+use crate::offers::{self, BookingError};
 use crate::rides::{self, phone::RideOrder};
 use crate::server::AppState;
 use crate::telephony::hearing::{Ears, Heard, Recognised};
@@ -238,6 +242,130 @@ async fn store_with_retries(app: AppState, request: Request) -> Result<CreatedTi
     Err(())
 }
 
+/// Offers searched for within this distance of the caller.
+const OFFERS_RADIUS_KM: f64 = 5.0;
+
+/// Runs a job of the dialog's (store, search, book, cancel) and turns its result into the
+/// event that reports it.
+fn spawn_job(job: impl Future<Output = Event> + Send + 'static) -> JoinHandle<Event> {
+    tokio::spawn(job)
+}
+
+/// Stores a request; its voice message, if any, is transcribed afterwards.
+async fn store_request(app: AppState, request: Request, message: Option<Pcm>) -> Event {
+    Event::Stored(store_with_retries(app.clone(), request).await.map(|t| {
+        tracing::info!(ticket = %t.id, office = %t.office.id, "request stored");
+        if let Some(message) = message {
+            tokio::spawn(recording::transcribe(app, t.id.clone(), message));
+        }
+        Stored { office_name: t.office.name }
+    }))
+}
+
+async fn find_offers(app: AppState, search: OfferSearch) -> Event {
+    let found = async {
+        let Some(near) = offers::locate(&app.db, &search.near).await? else { return Ok(OfferSearchResult::UnknownPlace) };
+        let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let query = offers::Query {
+            near,
+            radius_km: OFFERS_RADIUS_KM,
+            from: midnight(search.from).max(app.config.dialog.local_now()),
+            until: midnight(search.until),
+            categories: search.categories.clone(),
+            limit: search.limit,
+        };
+        offers::search(&app.db, &query).await.map(OfferSearchResult::Found)
+    };
+    Event::OffersFound(found.await.unwrap_or_else(|e: crate::db::DbError| {
+        tracing::error!(error = %e, search = ?search, "offer search failed");
+        OfferSearchResult::Failed
+    }))
+}
+
+async fn book_offer(app: AppState, order: BookingOrder) -> Event {
+    for pause in STORE_RETRIES {
+        tokio::time::sleep(pause).await;
+        let now = app.config.dialog.local_now();
+        match offers::book(&app.db, &order.offer_date_id, order.seats, &order.booker, now).await {
+            Ok(booking) => {
+                let office = directory::office(&app.db, &booking.office_id).await.ok().flatten();
+                tracing::info!(booking = %booking.id, "offer booked on the phone");
+                return Event::Booked(BookingOutcome::Booked {
+                    office_name: office.map(|o| o.name).unwrap_or_else(|| "Seniorenbüro".into()),
+                });
+            }
+            Err(BookingError::Full { free }) => return Event::Booked(BookingOutcome::Full { free }),
+            Err(BookingError::Db(e)) => tracing::warn!(error = %e, "booking failed, retrying"),
+            Err(e) => {
+                tracing::info!(error = %e, offer_date = %order.offer_date_id, "booking refused");
+                return Event::Booked(BookingOutcome::Unavailable);
+            }
+        }
+    }
+    tracing::error!(order = ?order, "booking could not be stored; the caller was told to call again");
+    Event::Booked(BookingOutcome::Failed)
+}
+
+async fn cancel_booking(app: AppState, order: CancelOrder) -> Event {
+    for pause in STORE_RETRIES {
+        tokio::time::sleep(pause).await;
+        match offers::cancel(&app.db, &order.booking_id, &order.booker).await {
+            Ok(_) => return Event::Cancelled(Ok(())),
+            Err(BookingError::Db(e)) => tracing::warn!(error = %e, "cancelling failed, retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, booking = %order.booking_id, "cancelling refused");
+                return Event::Cancelled(Err(()));
+            }
+        }
+    }
+    Event::Cancelled(Err(()))
+}
+
+async fn cancel_ride(app: AppState, order: CancelRideOrder) -> Event {
+    for pause in STORE_RETRIES {
+        tokio::time::sleep(pause).await;
+        match rides::phone::cancel(&app.db, &order.ride_id, &order.person_id).await {
+            Ok(true) => return Event::Cancelled(Ok(())),
+            Ok(false) => {
+                tracing::warn!(ride = %order.ride_id, "nothing left to cancel");
+                return Event::Cancelled(Err(()));
+            }
+            Err(e) => tracing::warn!(error = %e, "cancelling the ride failed, retrying"),
+        }
+    }
+    Event::Cancelled(Err(()))
+}
+
+/// The caller's bookings and rides to come, soonest first, for a returning caller.
+async fn upcoming(app: &AppState, person: Option<&directory::Person>) -> Vec<Upcoming> {
+    let Some(person) = person else { return Vec::new() };
+    let now = app.config.dialog.local_now();
+    let bookings = offers::upcoming_for_person(&app.db, &person.id, now)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "upcoming bookings lookup failed"))
+        .unwrap_or_default();
+    let rides = rides::phone::upcoming_for_person(&app.db, &person.id, now)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "upcoming rides lookup failed"))
+        .unwrap_or_default();
+    let mut all: Vec<Upcoming> = bookings.into_iter().map(Upcoming::Booking).chain(rides.into_iter().map(Upcoming::Ride)).collect();
+    all.sort_by_key(Upcoming::starts_at);
+    all
+}
+
+/// Districts and parts of town for offers near a caller.
+async fn offer_areas(app: &AppState) -> OfferAreas {
+    let districts = directory::offices(&app.db).await.map(|o| o.into_iter().map(|o| o.district).collect());
+    let areas = offers::area_names(&app.db).await;
+    match (districts, areas) {
+        (Ok(districts), Ok(areas)) => OfferAreas { districts, areas },
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "area lookup failed; offers by postcode only");
+            OfferAreas::default()
+        }
+    }
+}
+
 /// What the caller's office's ride service offers on the phone, if anything.
 async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Option<RideOffer> {
     let office = person?.office_id.as_deref()?;
@@ -346,8 +474,17 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
     }
     tracing::info!(known_caller = person.is_some(), resumed = earlier_path.is_some(), "call started");
     let local_now = app.config.dialog.local_now();
+    let home = match &person {
+        Some(p) => directory::home_position(&app.db, &p.id).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "home position lookup failed");
+            None
+        }),
+        None => None,
+    };
     let ctx = CallContext {
         caller: meta.caller.clone(),
+        upcoming: if earlier_path.is_some() { Vec::new() } else { upcoming(&app, person.as_ref()).await },
+        offer_areas: offer_areas(&app).await,
         transfer: if earlier_path.is_some() { None } else { transfer_target(&app, person.as_ref()).await },
         ride: ride_offer(&app, person.as_ref()).await,
         person: person.map(|p| {
@@ -360,6 +497,7 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
                 street: p.street,
                 wheelchair: mobility.contains("rollstuhl"),
                 rollator: mobility.contains("rollator"),
+                home,
             }
         }),
         after_failed_transfer: earlier_path.is_some(),
@@ -413,7 +551,8 @@ struct Call {
     hangup_pending: bool,
     transfer_pending: Option<PhoneNumber>,
     listen_deadline: Option<Instant>,
-    store: Option<JoinHandle<Result<CreatedTicket, ()>>>,
+    /// A job of the dialog's running (store, search, book, cancel), reporting its event.
+    store: Option<JoinHandle<Event>>,
     call_id: Option<String>,
     /// The path before a failed transfer, when the caller came back.
     earlier_path: Option<String>,
@@ -534,12 +673,7 @@ impl Call {
                 }
                 result = async { self.store.as_mut().expect("guarded").await }, if self.store.is_some() => {
                     self.store = None;
-                    let result = result.unwrap_or(Err(()));
-                    let stored = result.map(|t| {
-                        tracing::info!(ticket = %t.id, office = %t.office.id, "request stored");
-                        Stored { office_name: t.office.name }
-                    });
-                    self.dispatch(Event::Stored(stored)).await;
+                    self.dispatch(result.unwrap_or(Event::Stored(Err(())))).await;
                 }
             }
         }
@@ -682,20 +816,23 @@ impl Call {
                 Action::Transfer(number) => self.transfer_pending = Some(number),
                 Action::Store(mut ticket) => {
                     ticket.call_id = self.call_id.clone();
-                    let (app, message) = (self.app.clone(), self.message.take());
-                    self.store = Some(tokio::spawn(async move {
-                        let stored = store_with_retries(app.clone(), Request::Ticket(ticket)).await;
-                        if let (Ok(created), Some(message)) = (&stored, message) {
-                            tokio::spawn(recording::transcribe(app, created.id.clone(), message));
-                        }
-                        stored
-                    }));
+                    self.store = Some(spawn_job(store_request(self.app.clone(), Request::Ticket(ticket), self.message.take())));
                 }
                 Action::Record => self.record_pending = true,
                 Action::StoreRide(mut order) => {
                     order.ticket.call_id = self.call_id.clone();
-                    self.store = Some(tokio::spawn(store_with_retries(self.app.clone(), Request::Ride(order))));
+                    self.store = Some(spawn_job(store_request(self.app.clone(), Request::Ride(order), None)));
                 }
+                Action::FindOffers(search) => self.store = Some(spawn_job(find_offers(self.app.clone(), search))),
+                Action::BookOffer(mut order) => {
+                    order.booker.call_id = self.call_id.clone();
+                    self.store = Some(spawn_job(book_offer(self.app.clone(), *order)));
+                }
+                Action::CancelBooking(mut order) => {
+                    order.booker.call_id = self.call_id.clone();
+                    self.store = Some(spawn_job(cancel_booking(self.app.clone(), order)));
+                }
+                Action::CancelRide(order) => self.store = Some(spawn_job(cancel_ride(self.app.clone(), order))),
             }
         }
         if !self.speaking() {

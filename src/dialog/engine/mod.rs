@@ -1,13 +1,17 @@
 //! The first dialog: greeting, main menu and the advisor-callback path by keypad.
 
+mod offers;
 mod ride;
 
+use offers::OffersDraft;
+pub use offers::{BookingOrder, BookingOutcome, CancelOrder, CancelRideOrder, OfferAreas, OfferSearch, OfferSearchResult, Upcoming};
 pub use ride::RideOffer;
 use ride::{PlaceMenu, RideDraft};
 
 use super::prompts::{Menu, Prompts};
 use crate::domain::tickets::{DailyWindow, NewTicket, TicketKind};
 use crate::domain::{PhoneNumber, Postcode};
+use crate::rides::Point;
 use crate::rides::phone::RideOrder;
 use crate::speech::numbers_de::digits_in_groups;
 use crate::speech::understand::{self, Expectation, Understood};
@@ -33,6 +37,12 @@ pub enum Event {
     /// The voice message asked for by [`Action::Record`] is saved at this path (inside the
     /// data directory), or `None` when the caller said nothing.
     Recorded(Option<String>),
+    /// Outcome of the last [`Action::FindOffers`].
+    OffersFound(OfferSearchResult),
+    /// Outcome of the last [`Action::BookOffer`].
+    Booked(BookingOutcome),
+    /// Outcome of the last [`Action::CancelBooking`] or [`Action::CancelRide`].
+    Cancelled(Result<(), ()>),
     HangUp,
 }
 
@@ -77,6 +87,15 @@ pub enum Action {
     /// Once everything queued has been played, sound a tone and record a voice message
     /// (up to a minute, ended by a key or silence), then report [`Event::Recorded`].
     Record,
+    /// Look for offers, then report [`Event::OffersFound`].
+    FindOffers(OfferSearch),
+    /// Book seats (the booking and its ticket in one transaction), then report
+    /// [`Event::Booked`]. The caller hears the confirmation only after that.
+    BookOffer(Box<BookingOrder>),
+    /// Cancel a booking, then report [`Event::Cancelled`].
+    CancelBooking(CancelOrder),
+    /// Cancel a ride with its return trip, then report [`Event::Cancelled`].
+    CancelRide(CancelRideOrder),
 }
 
 /// What is known about the caller when the call starts.
@@ -96,6 +115,10 @@ pub struct CallContext {
     pub timezone: Tz,
     /// The caller's ride service, when rides can be booked on the phone.
     pub ride: Option<RideOffer>,
+    /// The caller's bookings and rides from now on, soonest first (a registered caller's only).
+    pub upcoming: Vec<Upcoming>,
+    /// Districts and parts of town a caller may name for offers near them.
+    pub offer_areas: OfferAreas,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +137,8 @@ pub struct KnownPerson {
     pub street: Option<String>,
     pub wheelchair: bool,
     pub rollator: bool,
+    /// Position of the home address, when the office checked it.
+    pub home: Option<Point>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +154,14 @@ enum Step {
     EnterTime(String),
     /// Recording the caller's voice message for the advisor.
     Recording,
+    /// A postcode for offers near it, five digits.
+    OfferPostcode(String),
+    /// The offices' districts, by key or any part of town by name.
+    ChooseDistrict,
+    /// Waiting for offers found.
+    Searching,
+    /// One offer of those found read out, with what can be done with it.
+    Offer(usize),
     Storing,
     Finished,
 }
@@ -157,6 +190,7 @@ pub struct Dialog {
     ride: RideDraft,
     place_menu: PlaceMenu,
     advice: AdviceDraft,
+    offers: OffersDraft,
 }
 
 /// What an advisor callback collects after the number: when to call, and a message.
@@ -174,6 +208,7 @@ struct AdviceDraft {
 impl Dialog {
     pub fn new(prompts: Arc<Prompts>, ctx: CallContext) -> Dialog {
         let ctx_places = ctx.ride.as_ref().map(|r| PlaceMenu::new(&r.places)).unwrap_or_default();
+        let offers = OffersDraft::new(&ctx.offer_areas);
         Dialog {
             prompts,
             ctx,
@@ -190,6 +225,7 @@ impl Dialog {
             ride: RideDraft::default(),
             place_menu: ctx_places,
             advice: AdviceDraft::default(),
+            offers,
         }
     }
 
@@ -223,7 +259,9 @@ impl Dialog {
                     Some(p) => out.push(Action::Say(Say::with("greeting_known", &[("name", p.name.clone())]))),
                     None => out.push(Action::Say(Say::new("greeting"))),
                 }
-                self.prompt_step(&mut out);
+                if self.ctx.person.is_none() || !self.tell_upcoming(&mut out) {
+                    self.prompt_step(&mut out);
+                }
             }
             Event::Key(key) => {
                 self.silences = 0;
@@ -236,6 +274,9 @@ impl Dialog {
             Event::Silence => self.on_silence(&mut out),
             Event::Stored(result) => self.on_stored(result, &mut out),
             Event::Recorded(message) => self.on_recorded(message, &mut out),
+            Event::OffersFound(result) => self.on_offers_found(result, &mut out),
+            Event::Booked(outcome) => self.on_booked(outcome, &mut out),
+            Event::Cancelled(result) => self.on_cancelled(result, &mut out),
             Event::HangUp => {
                 self.path.push("hangup".into());
                 self.outcome.get_or_insert(if self.step == Step::Storing { "hung_up_while_storing" } else { "caller_hung_up" });
@@ -259,6 +300,7 @@ impl Dialog {
                     Say::new(prompt)
                 } else {
                     let mut args = self.ride_summary();
+                    args.extend(self.offer_args());
                     args.push(("number", self.spoken_number()));
                     let text = self.prompts.text(prompt).unwrap_or_default();
                     args.retain(|(name, _)| text.contains(&format!("{{{name}}}")));
@@ -269,12 +311,23 @@ impl Dialog {
             Step::EnterPostcode(_) => Say::new("enter_postcode"),
             Step::EnterDate(_) => Say::new("ride_date"),
             Step::EnterTime(_) => Say::new("ride_time"),
+            Step::OfferPostcode(_) => Say::new("offers_postcode"),
             Step::ChoosePlace => {
                 self.ride_place_prompt(out);
                 out.push(Action::Listen);
                 return;
             }
-            Step::Recording | Step::Storing | Step::Finished => return,
+            Step::ChooseDistrict => {
+                self.district_prompt(out);
+                out.push(Action::Listen);
+                return;
+            }
+            Step::Offer(_) => {
+                self.offer_prompt(out);
+                out.push(Action::Listen);
+                return;
+            }
+            Step::Recording | Step::Searching | Step::Storing | Step::Finished => return,
         };
         out.push(Action::Say(say));
         out.push(Action::Listen);
@@ -286,7 +339,7 @@ impl Dialog {
 
     fn go(&mut self, step: Step, out: &mut Vec<Action>) {
         let previous = std::mem::replace(&mut self.step, step);
-        if !matches!(previous, Step::Storing | Step::Finished) {
+        if !matches!(previous, Step::Searching | Step::Storing | Step::Finished) {
             self.history.push(previous);
         }
         self.misunderstood = 0;
@@ -295,13 +348,22 @@ impl Dialog {
 
     fn back(&mut self, out: &mut Vec<Action>) {
         self.path.push("back".into());
-        if let Some(previous) = self.history.pop() {
+        // An offer of an earlier search is no step to go back to.
+        let mut previous = self.history.pop();
+        while let Some(Step::Offer(i)) = previous {
+            if self.select_offer(i) {
+                break;
+            }
+            previous = self.history.pop();
+        }
+        if let Some(previous) = previous {
             self.step = match previous {
                 // Going back into digit entry starts that entry afresh.
                 Step::EnterNumber(_) => Step::EnterNumber(String::new()),
                 Step::EnterPostcode(_) => Step::EnterPostcode(String::new()),
                 Step::EnterDate(_) => Step::EnterDate(String::new()),
                 Step::EnterTime(_) => Step::EnterTime(String::new()),
+                Step::OfferPostcode(_) => Step::OfferPostcode(String::new()),
                 other => other,
             };
         }
@@ -311,10 +373,12 @@ impl Dialog {
     fn on_key(&mut self, key: char, out: &mut Vec<Action>) {
         match (&mut self.step, key) {
             // Keys end a recording in the call task; none reach the dialog then.
-            (Step::Recording | Step::Storing | Step::Finished, _) => {}
+            (Step::Recording | Step::Searching | Step::Storing | Step::Finished, _) => {}
             (_, '*') => {
                 self.path.push("repeat".into());
-                if let Step::EnterNumber(d) | Step::EnterPostcode(d) | Step::EnterDate(d) | Step::EnterTime(d) = &mut self.step {
+                if let Step::EnterNumber(d) | Step::EnterPostcode(d) | Step::EnterDate(d) | Step::EnterTime(d) | Step::OfferPostcode(d) =
+                    &mut self.step
+                {
                     d.clear();
                 }
                 self.prompt_step(out);
@@ -352,6 +416,19 @@ impl Dialog {
                 }
             }
             (Step::ChoosePlace, d) if d.is_ascii_digit() => self.ride_place_key(d, out),
+            (Step::OfferPostcode(digits), d) if d.is_ascii_digit() => {
+                digits.push(d);
+                if digits.len() == 5 {
+                    let digits = std::mem::take(digits);
+                    self.finish_offer_postcode(&digits, out);
+                }
+            }
+            (Step::OfferPostcode(digits), '#') if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                self.finish_offer_postcode(&digits, out);
+            }
+            (Step::ChooseDistrict, d) if d.is_ascii_digit() => self.district_key(d, out),
+            (Step::Offer(_), d) if d.is_ascii_digit() => self.offer_key(d, out),
             (_, '#') => self.back(out),
             (Step::Menu(id), key) => {
                 let id = id.clone();
@@ -380,7 +457,10 @@ impl Dialog {
             Step::ChoosePlace => Expectation::Menu(&self.place_menu),
             Step::EnterDate(_) => Expectation::Date,
             Step::EnterTime(_) => Expectation::Time,
-            Step::Recording | Step::Storing | Step::Finished => return None,
+            Step::OfferPostcode(_) => Expectation::Number { min_digits: 5, max_digits: 5 },
+            Step::ChooseDistrict => Expectation::Menu(&self.offers.district_list),
+            Step::Offer(_) => Expectation::Menu(self.menu(self.offer_menu_id())),
+            Step::Recording | Step::Searching | Step::Storing | Step::Finished => return None,
         })
     }
 
@@ -391,6 +471,11 @@ impl Dialog {
     }
 
     fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
+        // Where offers are looked for, a part of town or a postcode may be said at once.
+        let asks_place = matches!(&self.step, Step::ChooseDistrict) || self.step == Step::Menu("offers_where".into());
+        if asks_place && self.spoken_area(text, out) {
+            return;
+        }
         let Some(expectation) = self.expectation() else { return };
         let understood = understand::understand(text, &expectation, self.ctx.today);
         let yes_no = match &self.step {
@@ -412,6 +497,7 @@ impl Dialog {
                 self.path.push("said:digits".into());
                 return match &self.step {
                     Step::EnterPostcode(_) => self.finish_postcode(&digits, out),
+                    Step::OfferPostcode(_) => self.finish_offer_postcode(&digits, out),
                     _ => self.finish_number(&digits, out),
                 };
             }
@@ -437,7 +523,11 @@ impl Dialog {
 
     fn on_silence(&mut self, out: &mut Vec<Action>) {
         match &mut self.step {
-            Step::Recording | Step::Storing | Step::Finished => return,
+            Step::Recording | Step::Searching | Step::Storing | Step::Finished => return,
+            Step::OfferPostcode(digits) if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                return self.finish_offer_postcode(&digits, out);
+            }
             // A pause after typing digits means "that's all".
             Step::EnterNumber(digits) if !digits.is_empty() => {
                 let digits = std::mem::take(digits);
@@ -474,12 +564,11 @@ impl Dialog {
         self.path.push(goto.to_string());
         match goto {
             "callback" => {
+                self.offers.number_for_booking = false;
                 self.kind = TicketKind::Callback;
                 self.go(Step::Menu("callback_topic".into()), out)
             }
-            // Until its own flow exists, offers become a callback on that subject, and
-            // the caller is told so.
-            "offers" => self.callback_instead(TicketKind::Other, "angebote", "offers_by_callback", out),
+            "offers" => self.start_offers(out),
             "ride" => self.start_ride(out),
             "person" => match self.ctx.transfer.clone() {
                 Some(target) => {
@@ -518,6 +607,12 @@ impl Dialog {
                 if let Some(target) = other.strip_prefix("ride:") {
                     return self.ride_choice(target, out);
                 }
+                if let Some(target) = other.strip_prefix("offers:") {
+                    return self.offers_choice(target, out);
+                }
+                if let Some(target) = other.strip_prefix("upcoming:") {
+                    return self.upcoming_choice(target, out);
+                }
                 // Menus are validated at load; an unknown target is a prompt-file bug.
                 tracing::error!(goto = other, "menu option goes nowhere");
                 out.push(Action::Say(Say::new("invalid_key")));
@@ -528,6 +623,7 @@ impl Dialog {
 
     /// A request that a person at the office takes up by calling back, said with `intro`.
     fn callback_instead(&mut self, kind: TicketKind, topic: &str, intro: &str, out: &mut Vec<Action>) {
+        self.offers.number_for_booking = false;
         self.kind = kind;
         self.topic = topic.into();
         out.push(Action::Say(Say::new(intro)));
@@ -575,6 +671,9 @@ impl Dialog {
     }
 
     fn after_number(&mut self, out: &mut Vec<Action>) {
+        if self.number_was_for_booking(out) {
+            return;
+        }
         let routed = self.ctx.person.as_ref().is_some_and(|p| p.office_id.is_some() || p.postcode.is_some());
         if routed {
             self.before_store(out);
@@ -667,11 +766,11 @@ mod tests {
     use chrono::NaiveTime;
     use std::path::Path;
 
-    fn prompts() -> Arc<Prompts> {
+    pub(super) fn prompts() -> Arc<Prompts> {
         Arc::new(Prompts::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/de")).unwrap())
     }
 
-    fn erika() -> CallContext {
+    pub(super) fn erika() -> CallContext {
         CallContext {
             caller: Some(PhoneNumber::parse("+4923155512345").unwrap()),
             person: Some(KnownPerson {
@@ -682,12 +781,13 @@ mod tests {
                 street: Some("Faßstraße 12".into()),
                 wheelchair: false,
                 rollator: true,
+                home: Some(Point { lat: 51.4832, lon: 7.5062 }),
             }),
             ..CallContext::default()
         }
     }
 
-    fn today() -> NaiveDate {
+    pub(super) fn today() -> NaiveDate {
         // A Wednesday.
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
     }
@@ -708,11 +808,11 @@ mod tests {
         }
     }
 
-    fn keys(d: &mut Dialog, keys: &str) -> Vec<Action> {
+    pub(super) fn keys(d: &mut Dialog, keys: &str) -> Vec<Action> {
         keys.chars().flat_map(|k| d.handle(Event::Key(k))).collect()
     }
 
-    fn said(actions: &[Action]) -> Vec<&str> {
+    pub(super) fn said(actions: &[Action]) -> Vec<&str> {
         actions
             .iter()
             .filter_map(|a| match a {
@@ -722,7 +822,7 @@ mod tests {
             .collect()
     }
 
-    fn stored(actions: &[Action]) -> Option<&NewTicket> {
+    pub(super) fn stored(actions: &[Action]) -> Option<&NewTicket> {
         actions.iter().find_map(|a| match a {
             Action::Store(t) => Some(t),
             _ => None,
@@ -902,17 +1002,13 @@ mod tests {
     }
 
     #[test]
-    fn other_main_options_become_callbacks_and_say_so() {
-        for (key, intro, kind, topic) in
-            [('1', "offers_by_callback", TicketKind::Other, "angebote"), ('0', "person_by_callback", TicketKind::Callback, "persoenlich")]
-        {
-            let mut d = Dialog::new(prompts(), erika());
-            d.handle(Event::CallStarted);
-            assert_eq!(said(&d.handle(Event::Key(key))), [intro, "confirm_number"]);
-            let a = d.handle(Event::Key('1'));
-            let t = stored(&a).unwrap();
-            assert_eq!((t.kind, t.topic.as_str()), (kind, topic));
-        }
+    fn a_person_becomes_a_callback_while_the_office_is_closed() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Key('0'))), ["person_by_callback", "confirm_number"]);
+        let a = d.handle(Event::Key('1'));
+        let t = stored(&a).unwrap();
+        assert_eq!((t.kind, t.topic.as_str()), (TicketKind::Callback, "persoenlich"));
     }
 
     #[test]
@@ -953,7 +1049,7 @@ mod tests {
         assert_eq!(said(&d.handle(Event::Speech { text: "Einen Rückruf bitte".into(), confidence: 0.9 })), ["callback_topic_menu"]);
     }
 
-    fn speech(text: &str) -> Event {
+    pub(super) fn speech(text: &str) -> Event {
         Event::Speech { text: text.into(), confidence: 0.9 }
     }
 
@@ -1099,7 +1195,12 @@ mod tests {
             seed
         };
         let keys: Vec<char> = "0123456789*#".chars().collect();
-        let check = |actions: &[Action], d: &mut Dialog| -> Vec<Action> {
+        let mut turn = 0u64;
+        let mut pick = move || {
+            turn += 1;
+            turn
+        };
+        let mut check = |actions: &[Action], d: &mut Dialog| -> Vec<Action> {
             let mut follow_up = Vec::new();
             for a in actions {
                 match a {
@@ -1109,13 +1210,40 @@ mod tests {
                     Action::Store(_) => follow_up = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() }))),
                     // The call task always reports a recording's end.
                     Action::Record => follow_up = d.handle(Event::Recorded(None)),
+                    // The call task answers every job; here with offers of each kind, a
+                    // booking that sometimes finds the date full, and a cancellation.
+                    Action::FindOffers(_) => {
+                        let result = match pick() % 4 {
+                            0 => OfferSearchResult::Found(Vec::new()),
+                            1 => OfferSearchResult::UnknownPlace,
+                            _ => OfferSearchResult::Found(offers::tests::hits()),
+                        };
+                        follow_up = d.handle(Event::OffersFound(result));
+                    }
+                    Action::BookOffer(_) => {
+                        let outcome = match pick() % 3 {
+                            0 => BookingOutcome::Full { free: 0 },
+                            1 => BookingOutcome::Full { free: 1 },
+                            _ => BookingOutcome::Booked { office_name: "Seniorenbüro Hörde".into() },
+                        };
+                        follow_up = d.handle(Event::Booked(outcome));
+                    }
+                    Action::CancelBooking(_) | Action::CancelRide(_) => follow_up = d.handle(Event::Cancelled(Ok(()))),
                     _ => {}
                 }
             }
             follow_up
         };
         for walk in 0..400 {
-            let ctx = if walk % 2 == 0 { erika() } else { CallContext::default() };
+            let ctx = match walk % 4 {
+                0 => erika(),
+                1 => CallContext {
+                    upcoming: vec![offers::tests::ride(), Upcoming::Booking(offers::tests::booking())],
+                    ..offers::tests::erika_with_areas()
+                },
+                2 => offers::tests::stranger(),
+                _ => CallContext::default(),
+            };
             let mut d = Dialog::new(Arc::clone(&prompts), ctx);
             let mut actions = d.handle(Event::CallStarted);
             for _ in 0..(next() % 25) {
