@@ -8,14 +8,15 @@ use std::time::Duration;
 
 /// Upper bounds of the histogram buckets in milliseconds: 1 ms steps up to 100 ms (so
 /// percentiles of punctual playout are exact to the millisecond), coarser above.
-const BOUNDS_MS: [u64; 109] = {
-    let mut b = [0u64; 109];
+const BOUNDS_MS: [u64; 116] = {
+    let mut b = [0u64; 116];
     let mut i = 0;
     while i < 100 {
         b[i] = i as u64 + 1;
         i += 1;
     }
-    let coarse = [120, 150, 200, 300, 500, 1000, 2000, 5000, 10_000];
+    // Speech recognition takes hundreds of milliseconds to seconds: steps fine enough there.
+    let coarse = [120, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 7500, 10_000];
     let mut j = 0;
     while j < coarse.len() {
         b[100 + j] = coarse[j];
