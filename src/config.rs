@@ -64,6 +64,9 @@ pub struct SpeechConfig {
     /// Whisper GGML model for speech recognition. Empty: speech recognition is off and
     /// callers use the keypad only.
     pub whisper_model: PathBuf,
+    /// Folder of the keyword spotter's references ("Hilfe", "Mitarbeiter", "wiederholen",
+    /// "zurück" at any time), built by `hotline prompts keywords`. Empty: no spotting.
+    pub keywords: PathBuf,
     /// Where answers start and end (`[speech.vad]`).
     pub vad: VadConfig,
     /// Recognition workers shared by all calls (`[speech.recognition]`).
@@ -77,6 +80,7 @@ impl Default for SpeechConfig {
             prompts_dir: "prompts".into(),
             voices: "voices/voices.toml".into(),
             whisper_model: PathBuf::new(),
+            keywords: PathBuf::new(),
             vad: VadConfig::default(),
             recognition: PoolConfig::default(),
         }
@@ -279,6 +283,7 @@ impl Config {
         resolve(&mut self.speech.prompts_dir);
         resolve(&mut self.speech.voices);
         resolve(&mut self.speech.whisper_model);
+        resolve(&mut self.speech.keywords);
         if self.database.url.is_empty() {
             self.database.url = format!("sqlite://{}?mode=rwc", self.server.data_dir.join("hotline.db").display());
         }

@@ -140,6 +140,9 @@ struct BenchSpeechArgs {
     /// A few utterances of each kind only.
     #[arg(long)]
     quick: bool,
+    /// Measure the keyword spotter only (no recognition, synthesis or DTMF).
+    #[arg(long)]
+    keywords_only: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -200,6 +203,16 @@ struct CallArgs {
 enum PromptsCommand {
     /// Synthesise every static prompt into the audio cache.
     Render,
+    /// Build the keyword spotter's references (speech.keywords) from the synthetic voices
+    /// of voices/keywords.toml; skipped when they match it already.
+    Keywords {
+        /// Specification (default: keywords.toml beside the voice configuration).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Build again even if the references are up to date.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +305,7 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Prompts { command: PromptsCommand::Render } => render_prompts(&config).await,
+            Command::Prompts { command: PromptsCommand::Keywords { spec, force } } => build_keywords(&config, spec, force).await,
             Command::Import { command: ImportCommand::Directory { file } } => import_directory(&config, &file).await,
             Command::Import { command: ImportCommand::Offers { file, weeks } } => import_offers(&config, &file, weeks).await,
             Command::User { command: UserCommand::Add { username, name, role, office } } => {
@@ -430,18 +444,41 @@ fn bench_dispatch(dir: PathBuf, seconds: f64, seed: u64, json: bool) -> anyhow::
     Ok(())
 }
 
-async fn bench_speech(config: &Config, args: BenchSpeechArgs) -> anyhow::Result<()> {
-    use seniorentelefon::speech::bench;
+/// The folder of the Pico language files, for the synthetic voices.
+fn pico_dir(voices: &VoicesConfig) -> anyhow::Result<PathBuf> {
     use seniorentelefon::speech::tts::VoiceSpec;
-    let voices = VoicesConfig::load(&config.speech.voices)?;
-    let pico_dir = voices
+    voices
         .languages
         .values()
         .find_map(|v| match v {
             VoiceSpec::Pico { dir, .. } => Some(dir.clone()),
             VoiceSpec::Piper { .. } => None,
         })
-        .context("the test voices need Pico: no Pico voice in the voice configuration")?;
+        .context("the synthetic voices need Pico: no Pico voice in the voice configuration")
+}
+
+async fn build_keywords(config: &Config, spec: Option<PathBuf>, force: bool) -> anyhow::Result<()> {
+    use seniorentelefon::speech::{keywords, synthetic::Renderer};
+    let out = &config.speech.keywords;
+    anyhow::ensure!(!out.as_os_str().is_empty(), "speech.keywords names no folder for the references: keyword spotting is off");
+    let spec = spec.unwrap_or_else(|| keywords::default_spec(&config.speech.voices));
+    let voices = VoicesConfig::load(&config.speech.voices)?;
+    let mut renderer = Renderer::new(config.server.data_dir.join("keyword-speech"), pico_dir(&voices)?);
+    let started = std::time::Instant::now();
+    let summary = keywords::build(&spec, out, &mut renderer, force).await?;
+    let windows = format!("{} windows with a keyword, {} without", summary.positives, summary.negatives);
+    if summary.up_to_date {
+        println!("keyword model in {} matches {} ({windows})", out.display(), spec.display());
+    } else {
+        println!("keyword model trained on {windows} in {:.1} s -> {}", started.elapsed().as_secs_f64(), out.display());
+    }
+    Ok(())
+}
+
+async fn bench_speech(config: &Config, args: BenchSpeechArgs) -> anyhow::Result<()> {
+    use seniorentelefon::speech::bench;
+    let voices = VoicesConfig::load(&config.speech.voices)?;
+    let pico_dir = pico_dir(&voices)?;
     let whisper_model = if config.speech.whisper_model.as_os_str().is_empty() {
         PathBuf::from("voices/whisper/ggml-base.bin")
     } else {
@@ -460,7 +497,17 @@ async fn bench_speech(config: &Config, args: BenchSpeechArgs) -> anyhow::Result<
         vad: config.speech.vad.clone(),
         pool,
         quick: args.quick,
+        keywords: (!config.speech.keywords.as_os_str().is_empty()).then(|| config.speech.keywords.clone()),
     };
+    if args.keywords_only {
+        let figures = bench::run_keywords(&opts).await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+        } else {
+            print!("{}", bench::keyword_lines(&figures));
+        }
+        return Ok(());
+    }
     let report = bench::run(&opts, |step| eprintln!("{step} ...")).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::dialog::Prompts;
 use crate::speech::cache::PromptAudio;
+use crate::speech::keywords::Keywords;
 use crate::speech::pool::SttPool;
 use crate::speech::stt::Stt;
 use crate::speech::tts::{Tts, VoicesConfig};
@@ -25,6 +26,8 @@ pub struct AppState {
     pub metrics: Arc<CallMetrics>,
     /// Speech recognition shared by all calls; `None` when it is off (keypad only).
     pub stt: Option<Arc<SttPool>>,
+    /// Keyword references shared by all calls; `None` when spotting is off.
+    pub keywords: Option<Arc<Keywords>>,
 }
 
 /// Worker threads for speech synthesis (Pico renders ~200x faster than real time, so two
@@ -58,6 +61,17 @@ impl AppState {
                 Some(Arc::new(pool))
             }
         };
+        let keywords = match &config.speech.keywords {
+            dir if dir.as_os_str().is_empty() => {
+                tracing::info!("keyword spotting off (no speech.keywords)");
+                None
+            }
+            dir => {
+                let keywords = Keywords::load(dir)?;
+                tracing::info!(dir = %dir.display(), keywords = keywords.keywords().count(), "keyword spotting ready");
+                Some(keywords)
+            }
+        };
         Ok(AppState {
             config: Arc::new(config),
             db,
@@ -66,6 +80,7 @@ impl AppState {
             audiosocket_callers: Arc::default(),
             metrics: Arc::default(),
             stt,
+            keywords,
         })
     }
 }

@@ -95,6 +95,9 @@ enum State {
     Speaking { silence: u32 },
     /// An event ended this question; nothing more until [`Endpointer::reset`].
     Done,
+    /// What is being said is no answer (a keyword was spotted in it): ignored until the
+    /// caller has been silent for the trailing silence.
+    Discarding { silence: u32 },
 }
 
 /// Turns a stream of 20 ms frames into answer events. One per call; [`Endpointer::reset`]
@@ -140,11 +143,29 @@ impl Endpointer {
         self.speech_frames = 0;
     }
 
+    /// Drops the answer being spoken, and what follows of it until the caller pauses;
+    /// then listens for the next answer.
+    pub fn discard(&mut self) {
+        self.reset();
+        self.state = State::Discarding { silence: 0 };
+    }
+
     /// Feeds one frame; returns an event when something happened.
     pub fn push(&mut self, frame: &[i16; FRAME_SAMPLES]) -> Option<VadEvent> {
         let kind = self.classify(frame);
         match self.state {
             State::Done => {
+                self.remember(frame);
+                None
+            }
+            State::Discarding { silence } => {
+                let silence = if kind == Kind::Speech { 0 } else { silence + 1 };
+                self.state = if silence >= frames(self.config.trailing_silence_ms) {
+                    self.waited = 0;
+                    State::Waiting
+                } else {
+                    State::Discarding { silence }
+                };
                 self.remember(frame);
                 None
             }
@@ -404,6 +425,25 @@ mod tests {
         assert_eq!(pcm.rate, 8000);
         // 300 ms pre-roll + 1200 ms speech + 200 ms tail, give or take a frame.
         assert!((1660..=1740).contains(&pcm.duration_ms()), "{} ms", pcm.duration_ms());
+    }
+
+    #[test]
+    fn a_discarded_answer_is_dropped_to_its_end_and_the_next_one_is_heard() {
+        // "Mitarbeiter, bitte" (a keyword, discarded mid-word), a pause, then an answer.
+        let audio = concat(&[vec![0; 4000], voice(1500, 8000.0), vec![0; 1200 * 8], voice(700, 8000.0), vec![0; 1500 * 8]]);
+        let mut vad = Endpointer::new(VadConfig::default());
+        let mut ev = Vec::new();
+        for (i, f) in audio.chunks_exact(FRAME_SAMPLES).enumerate() {
+            if i == 60 {
+                vad.discard();
+            }
+            ev.extend(vad.push(f.try_into().unwrap()).map(|e| (i, e)));
+        }
+        assert_eq!(kinds(&ev), ["started", "started", "utterance"], "{ev:?}");
+        // The second answer starts at frame 160 (after 3.2 s); only it is kept.
+        assert!(ev[1].0 >= 160, "{ev:?}");
+        let VadEvent::Utterance(pcm) = &ev[2].1 else { unreachable!() };
+        assert!(pcm.duration_ms() < 1400, "{} ms", pcm.duration_ms());
     }
 
     #[test]

@@ -10,27 +10,26 @@
 
 use crate::audio::dtmf::DtmfDetector;
 use crate::audio::vad::{Endpointer, VadConfig, VadEvent};
-use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm, g711, wav};
+use crate::audio::{FRAME_MS, FRAME_SAMPLES, PHONE_RATE, Pcm};
 use crate::dialog::Prompts;
 use crate::dispatch::rng::Rng;
 use crate::speech::cache::PromptAudio;
+use crate::speech::keywords::{Keyword, Keywords};
 use crate::speech::pool::{PoolConfig, PoolError, PoolTranscript, SttPool};
 use crate::speech::stt::{Stt, SttError};
+use crate::speech::synthetic::{
+    NOISE_SNR_DB, Renderer, SPEECH_RMS, SynthError, TestVoice, add_line_noise, add_noise, block_rms, mu_law_line,
+};
 use crate::speech::tts::{Tts, TtsError, VoiceSpec};
 use crate::speech::understand::{self, Expectation, Understood};
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
-/// Speech level on the line: active speech RMS about -22 dBFS.
-const SPEECH_RMS: f64 = 2600.0;
-/// Signal-to-noise ratio of the noisy variants (white noise), in dB.
-const NOISE_SNR_DB: f64 = 15.0;
 /// Silence (or line noise) before the answer and after it.
 const LEAD_MS: usize = 700;
 const TAIL_MS: usize = 1600;
@@ -57,10 +56,8 @@ const DYNAMIC_SENTENCES: [&str; 8] = [
 pub enum BenchError {
     #[error("test set {path}: {message}")]
     Set { path: String, message: String },
-    #[error("cannot synthesise test speech with {voice}: {message}")]
-    Render { voice: String, message: String },
-    #[error("speech cache {path}: {message}")]
-    Cache { path: String, message: String },
+    #[error(transparent)]
+    Synth(#[from] SynthError),
     #[error(transparent)]
     Tts(#[from] TtsError),
     #[error(transparent)]
@@ -85,7 +82,12 @@ pub struct BenchOptions {
     pub pool: PoolConfig,
     /// A few utterances of each kind, for tests.
     pub quick: bool,
+    /// The keyword spotter's references, when it is to be measured.
+    pub keywords: Option<PathBuf>,
 }
+
+mod keywords;
+pub use keywords::{KeywordFigures, lines as keyword_lines};
 
 // ---------------------------------------------------------------------------------------
 // The test set
@@ -96,24 +98,16 @@ struct SetFile {
     today: NaiveDate,
     voices: Vec<TestVoice>,
     utterances: Vec<UtteranceEntry>,
+    /// Phrases with a keyword, for the spotter's hit rate.
+    #[serde(default)]
+    keywords: Vec<KeywordPhraseEntry>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "engine", rename_all = "lowercase", deny_unknown_fields)]
-enum TestVoice {
-    /// espeak-ng: voice with variant (`de+f3`), words per minute, pitch 0-99.
-    Espeak { voice: String, speed: u32, pitch: u32 },
-    /// Pico at `rate` percent, played back at `pitch` times its sample rate.
-    Pico { rate: u32, pitch: f64 },
-}
-
-impl TestVoice {
-    fn label(&self) -> String {
-        match self {
-            TestVoice::Espeak { voice, speed, pitch } => format!("espeak {voice} s{speed} p{pitch}"),
-            TestVoice::Pico { rate, pitch } => format!("pico r{rate} x{pitch}"),
-        }
-    }
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeywordPhraseEntry {
+    text: String,
+    keyword: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +194,7 @@ struct TestSet {
     today: NaiveDate,
     voices: Vec<TestVoice>,
     utterances: Vec<Utterance>,
+    phrases: Vec<keywords::Phrase>,
 }
 
 fn load_set(path: &Path, prompts: &Prompts) -> Result<TestSet, BenchError> {
@@ -224,7 +219,13 @@ fn load_set(path: &Path, prompts: &Prompts) -> Result<TestSet, BenchError> {
         };
         utterances.push(Utterance { text: entry.text, asked, answer });
     }
-    Ok(TestSet { today: file.today, voices: file.voices, utterances })
+    let mut phrases = Vec::new();
+    for entry in file.keywords {
+        let keyword =
+            Keyword::from_name(&entry.keyword).ok_or_else(|| err(format!("{:?}: unknown keyword {:?}", entry.text, entry.keyword)))?;
+        phrases.push(keywords::Phrase { text: entry.text, keyword });
+    }
+    Ok(TestSet { today: file.today, voices: file.voices, utterances, phrases })
 }
 
 /// With `--quick`: the first two answers of each kind and the longest free speech.
@@ -242,6 +243,7 @@ fn quick_subset(set: &mut TestSet) {
         .collect();
     let mut keep = keep.into_iter();
     set.utterances.retain(|_| keep.next().unwrap_or(false));
+    set.phrases.truncate(4);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -259,107 +261,6 @@ struct Sample {
     speech_ms: u64,
 }
 
-struct Renderer {
-    cache: PathBuf,
-    pico_dir: PathBuf,
-    pico: BTreeMap<u32, Tts>,
-}
-
-impl Renderer {
-    /// Clean 8 kHz speech at the line level, from the cache or synthesised into it.
-    async fn speech(&mut self, voice: &TestVoice, text: &str) -> Result<Pcm, BenchError> {
-        let label = voice.label();
-        let hash = hex::encode(Sha256::digest(format!("{label}\n{text}").as_bytes()));
-        let path = self.cache.join(format!("{}.wav", &hash[..32]));
-        if let Ok(pcm) = wav::read(&path) {
-            return Ok(pcm);
-        }
-        let raw = match voice {
-            TestVoice::Espeak { voice, speed, pitch } => espeak(voice, *speed, *pitch, text).await?,
-            TestVoice::Pico { rate, pitch } => {
-                let tts = match self.pico.get(rate) {
-                    Some(tts) => tts.clone(),
-                    None => {
-                        let spec = VoiceSpec::Pico { lang: "de-DE".into(), dir: self.pico_dir.clone(), rate: *rate };
-                        let tts = Tts::start(&spec, 1)?;
-                        self.pico.insert(*rate, tts.clone());
-                        tts
-                    }
-                };
-                let pcm = tts.synthesize(text).await?;
-                // Played faster or slower: another speaker's pitch and tempo.
-                Pcm { rate: (pcm.rate as f64 * pitch).round() as u32, samples: pcm.samples.clone() }
-            }
-        };
-        let pcm = at_line_level(&raw.resampled(PHONE_RATE));
-        let cache_err = |e: String| BenchError::Cache { path: path.display().to_string(), message: e };
-        std::fs::create_dir_all(&self.cache).map_err(|e| cache_err(e.to_string()))?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        wav::write(&tmp, &pcm).map_err(|e| cache_err(e.to_string()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| cache_err(e.to_string()))?;
-        Ok(pcm)
-    }
-}
-
-async fn espeak(voice: &str, speed: u32, pitch: u32, text: &str) -> Result<Pcm, BenchError> {
-    let err = |message: String| BenchError::Render { voice: format!("espeak-ng {voice}"), message };
-    let dir = tempfile_dir().map_err(|e| err(e.to_string()))?;
-    let out = dir.join("speech.wav");
-    let status = tokio::process::Command::new("espeak-ng")
-        .args(["-v", voice, "-s", &speed.to_string(), "-p", &pitch.to_string(), "-w"])
-        .arg(&out)
-        .arg("--")
-        .arg(text)
-        .status()
-        .await
-        .map_err(|e| err(format!("{e} (install espeak-ng: scripts/setup.sh)")))?;
-    if !status.success() {
-        return Err(err(format!("espeak-ng exited with {status}")));
-    }
-    let pcm = wav::read(&out).map_err(|e| err(e.to_string()));
-    let _ = std::fs::remove_dir_all(&dir);
-    pcm
-}
-
-/// A private scratch folder (espeak-ng writes to a file).
-fn tempfile_dir() -> std::io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("hotline-bench-{}-{}", std::process::id(), uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// 20 ms blocks of `samples` with their RMS.
-fn block_rms(samples: &[i16]) -> impl Iterator<Item = f64> + '_ {
-    samples.chunks(FRAME_SAMPLES).map(|b| (b.iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / b.len() as f64).sqrt())
-}
-
-/// Scales speech so its active part (blocks within 30 dB of the loudest) has `SPEECH_RMS`.
-fn at_line_level(pcm: &Pcm) -> Pcm {
-    let rms: Vec<f64> = block_rms(&pcm.samples).collect();
-    let loudest = rms.iter().copied().fold(0.0, f64::max);
-    let active: Vec<f64> = rms.iter().copied().filter(|&r| r > loudest / 31.6).collect();
-    let level = (active.iter().map(|r| r * r).sum::<f64>() / active.len().max(1) as f64).sqrt();
-    let gain = if level > 0.0 { SPEECH_RMS / level } else { 1.0 };
-    let samples = pcm.samples.iter().map(|&s| (s as f64 * gain).round().clamp(-32768.0, 32767.0) as i16).collect();
-    Pcm { rate: pcm.rate, samples }
-}
-
-/// Gaussian noise of RMS `rms` (Box-Muller over the seeded generator).
-fn add_noise(samples: &mut [i16], rms: f64, rng: &mut Rng) {
-    for s in samples {
-        let (u, v) = (rng.f64().max(1e-12), rng.f64());
-        let n = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos() * rms;
-        *s = (*s as f64 + n).round().clamp(-32768.0, 32767.0) as i16;
-    }
-}
-
-fn mu_law_line(samples: &[i16]) -> Vec<i16> {
-    let (mut coded, mut decoded) = (Vec::new(), Vec::new());
-    g711::encode_into(g711::Law::Mu, samples, &mut coded);
-    g711::decode_into(g711::Law::Mu, &coded, &mut decoded);
-    decoded
-}
-
 fn sample_of(utterance: usize, voice: &TestVoice, speech: &Pcm, noisy: bool, seed: u64) -> Sample {
     let lead = LEAD_MS * PHONE_RATE as usize / 1000;
     let rms: Vec<f64> = block_rms(&speech.samples).collect();
@@ -369,7 +270,7 @@ fn sample_of(utterance: usize, voice: &TestVoice, speech: &Pcm, noisy: bool, see
     line.extend(&speech.samples);
     line.resize((line.len() + TAIL_MS * PHONE_RATE as usize / 1000).next_multiple_of(FRAME_SAMPLES), 0);
     if noisy {
-        add_noise(&mut line, SPEECH_RMS / 10f64.powf(NOISE_SNR_DB / 20.0), &mut Rng::new(seed));
+        add_line_noise(&mut line, seed);
     }
     Sample {
         utterance,
@@ -518,6 +419,7 @@ pub struct SpeechReport {
     pub vad: VadFigures,
     pub tts: TtsFigures,
     pub dtmf: DtmfFigures,
+    pub keywords: Option<KeywordFigures>,
     pub targets: Vec<Target>,
     pub misses: Vec<Miss>,
 }
@@ -577,6 +479,13 @@ pub async fn run(opts: &BenchOptions, progress: impl Fn(&str)) -> Result<SpeechR
         talk_off += s.line.chunks_exact(FRAME_SAMPLES).filter_map(|f| detector.push(f)).count();
     }
     let speech_seconds = samples.iter().map(|s| s.line.len() as f64 / PHONE_RATE as f64).sum();
+    let keywords = match &opts.keywords {
+        Some(_) => {
+            progress("keyword spotting");
+            Some(keyword_figures(&set, opts).await?)
+        }
+        None => None,
+    };
 
     let mut report = SpeechReport {
         set: opts.set.display().to_string(),
@@ -599,6 +508,7 @@ pub async fn run(opts: &BenchOptions, progress: impl Fn(&str)) -> Result<SpeechR
         vad: VadFigures { missed: endpointed.iter().filter(|e| e.utterance.is_none()).count(), false_starts_on_tones },
         tts,
         dtmf: DtmfFigures { clean: dtmf_clean, noisy: dtmf_noisy, talk_off, speech_seconds },
+        keywords,
         targets: Vec::new(),
         misses: misses(&set, &samples, &single),
     };
@@ -606,8 +516,32 @@ pub async fn run(opts: &BenchOptions, progress: impl Fn(&str)) -> Result<SpeechR
     Ok(report)
 }
 
+/// The keyword spotter alone (`hotline bench speech --keywords-only`).
+pub async fn run_keywords(opts: &BenchOptions) -> Result<KeywordFigures, BenchError> {
+    let mut set = load_set(&opts.set, &opts.prompts)?;
+    if opts.quick {
+        quick_subset(&mut set);
+    }
+    keyword_figures(&set, opts).await
+}
+
+async fn keyword_figures(set: &TestSet, opts: &BenchOptions) -> Result<KeywordFigures, BenchError> {
+    let dir =
+        opts.keywords.as_deref().ok_or_else(|| BenchError::Set { path: "keywords".into(), message: "no keyword references".into() })?;
+    let references = Keywords::load(dir).map_err(|e| BenchError::Set { path: dir.display().to_string(), message: e.to_string() })?;
+    // Keyword-free speech: the set's answers and every static prompt sentence.
+    let mut free: Vec<String> =
+        set.utterances.iter().map(|u| u.text.clone()).chain(opts.prompts.static_sentences().map(String::from)).collect();
+    free.retain(|t| !Keyword::any_in(t));
+    if opts.quick {
+        free.truncate(6);
+    }
+    let mut renderer = Renderer::new(opts.cache.join("speech"), opts.pico_dir.clone());
+    keywords::figures(&references, &set.phrases, &free, &set.voices, &mut renderer).await
+}
+
 async fn render_all(set: &TestSet, opts: &BenchOptions) -> Result<Vec<Sample>, BenchError> {
-    let mut renderer = Renderer { cache: opts.cache.join("speech"), pico_dir: opts.pico_dir.clone(), pico: BTreeMap::new() };
+    let mut renderer = Renderer::new(opts.cache.join("speech"), opts.pico_dir.clone());
     let mut samples = Vec::new();
     let n = set.voices.len();
     for (i, u) in set.utterances.iter().enumerate() {
@@ -939,6 +873,8 @@ fn targets(r: &SpeechReport) -> Vec<Target> {
         at_most("DTMF talk-off", 0.0, "keys", Some(r.dtmf.talk_off as f64)),
         at_most("TTS cached first frame p95 (disk)", 5.0, "ms", r.tts.cached_disk.p95_ms),
         at_most("TTS dynamic first frame p95", 100.0, "ms", r.tts.dynamic.p95_ms),
+        at_least("keyword hits", 90.0, r.keywords.as_ref().and_then(|k| k.hit_rate.percent)),
+        at_most("keyword false alarms", 1.0, "per hour", r.keywords.as_ref().and_then(|k| k.false_alarms_per_hour)),
     ]
 }
 
@@ -1056,6 +992,10 @@ pub fn table(r: &SpeechReport) -> String {
         d.talk_off,
         d.speech_seconds
     );
+    if let Some(k) = &r.keywords {
+        out.push('\n');
+        out.push_str(&keywords::lines(k));
+    }
     let _ = writeln!(out, "\ntargets                                         target        measured    met");
     for t in &r.targets {
         let measured = t.measured.map_or("-".to_string(), |m| format!("{m:.1} {}", t.unit));
@@ -1087,6 +1027,7 @@ pub fn table(r: &SpeechReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::speech::synthetic::at_line_level;
 
     fn w(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()

@@ -4,9 +4,11 @@
 
 pub mod bench;
 pub mod cache;
+pub mod keywords;
 pub mod numbers_de;
 pub mod pool;
 pub mod stt;
+pub mod synthetic;
 pub mod tts;
 mod tts_pico;
 mod tts_piper;

@@ -13,6 +13,7 @@ use crate::domain::{PhoneNumber, calls, directory};
 use crate::offers::{self, BookingError};
 use crate::rides::{self, phone::RideOrder};
 use crate::server::AppState;
+use crate::speech::keywords::Spotter;
 use crate::telephony::hearing::{Ears, Heard, Recognised};
 use crate::telephony::metrics::CallMetrics;
 use crate::telephony::recording::{self, Recorder};
@@ -520,6 +521,10 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         synth: FuturesOrdered::new(),
         last_input: Input::Key(Instant::now()),
         ears: app.stt.as_ref().map(|pool| Ears::new(Arc::clone(pool), app.config.speech.vad.clone())),
+        spotter: app
+            .keywords
+            .as_ref()
+            .and_then(|k| k.spotter().inspect_err(|e| tracing::error!(error = %e, "no keyword spotting in this call")).ok()),
         moment_at: None,
         record_pending: false,
         recorder: None,
@@ -563,6 +568,8 @@ struct Call {
     last_input: Input,
     /// Listens to the caller, when speech recognition is on.
     ears: Option<Ears>,
+    /// Listens for keywords, when keyword spotting is on.
+    spotter: Option<Spotter>,
     /// When to say "einen Moment bitte" if the answer is still being recognised.
     moment_at: Option<Instant>,
     /// A voice message is to be recorded once the instructions have been played.
@@ -618,20 +625,14 @@ impl Call {
                     }
                     Some(Inbound::Dtmf(key)) => {
                         self.last_input = Input::Key(Instant::now());
-                        self.stop_speaking();
-                        if let Some(ears) = &mut self.ears {
-                            ears.forget();
-                        }
-                        self.moment_at = None;
-                        self.listen_deadline = None;
-                        self.listen_pending = false;
+                        self.interrupted(Ears::forget);
                         self.dispatch(Event::Key(key)).await;
                     }
                     Some(Inbound::Audio(frame)) => {
                         if self.recorder.as_mut().is_some_and(|r| r.push(&frame)) {
                             self.finish_recording().await;
                         } else if self.recorder.is_none() {
-                            self.on_audio(&frame);
+                            self.on_audio(&frame).await;
                         }
                     }
                     Some(Inbound::Hangup) | None => {
@@ -711,10 +712,33 @@ impl Call {
         }
     }
 
-    fn on_audio(&mut self, frame: &Frame) {
+    /// The caller answered by key or keyword: the prompt stops, and nothing waits for
+    /// what they said before.
+    fn interrupted(&mut self, forget: fn(&mut Ears)) {
+        self.stop_speaking();
+        if let Some(ears) = &mut self.ears {
+            forget(ears);
+        }
+        self.moment_at = None;
+        self.listen_deadline = None;
+        self.listen_pending = false;
+    }
+
+    async fn on_audio(&mut self, frame: &Frame) {
+        let ending = self.hangup_pending || self.transfer_pending.is_some();
+        // A keyword counts whenever the dialog waits for an answer, also over its prompt.
+        if let Some(spotted) = self.spotter.as_mut().and_then(|s| s.push(frame))
+            && !ending
+            && self.dialog.hint().is_some()
+        {
+            tracing::info!(keyword = spotted.keyword.name(), score = spotted.score, "keyword heard");
+            self.app.metrics.keyword_spotted(spotted.keyword);
+            self.last_input = Input::Speech(Instant::now());
+            self.interrupted(Ears::forget_utterance);
+            return self.dispatch(Event::Keyword(spotted.keyword)).await;
+        }
         let Some(ears) = &mut self.ears else { return };
         let dialog = &self.dialog;
-        let ending = self.hangup_pending || self.transfer_pending.is_some();
         match ears.hear(frame, || if ending { None } else { dialog.hint() }) {
             // The caller is answering: no timeout for silence now, and the reply to the
             // answer (an understood step or a kind re-ask) will listen again.
@@ -802,7 +826,7 @@ impl Call {
     async fn dispatch(&mut self, event: Event) {
         // Answers to a key or speech, directly or after storing its request, count for the
         // latency figures.
-        let answers = matches!(event, Event::Key(_) | Event::Speech { .. } | Event::Stored(_));
+        let answers = matches!(event, Event::Key(_) | Event::Keyword(_) | Event::Speech { .. } | Event::Stored(_));
         for action in self.dialog.handle(event) {
             match action {
                 Action::Say(say) => {

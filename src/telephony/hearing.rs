@@ -92,4 +92,11 @@ impl Ears {
         self.pending = FuturesOrdered::new();
         self.endpointer.reset();
     }
+
+    /// The caller said a keyword: neither what they said before nor the rest of what they
+    /// are saying now is an answer ("Mitarbeiter, bitte").
+    pub fn forget_utterance(&mut self) {
+        self.pending = FuturesOrdered::new();
+        self.endpointer.discard();
+    }
 }

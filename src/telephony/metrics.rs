@@ -2,6 +2,7 @@
 //! format: how punctually audio frames leave, gaps inside prompts, answer latency after a
 //! key press, calls and dropped frames. `hotline bench calls` reads them too.
 
+use crate::speech::keywords::Keyword;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -82,6 +83,8 @@ pub struct CallMetrics {
     pub recognition_failed: AtomicU64,
     /// "Einen Moment bitte" said while an answer was being recognised.
     pub one_moment: AtomicU64,
+    /// Keywords spotted and acted on, in the order of [`Keyword::ALL`].
+    keywords: [AtomicU64; Keyword::ALL.len()],
     max_interval_us: AtomicU64,
 }
 
@@ -93,6 +96,11 @@ impl CallMetrics {
             self.frame_interval.record(interval);
             self.max_interval_us.fetch_max(interval.as_micros() as u64, Ordering::Relaxed);
         }
+    }
+
+    pub fn keyword_spotted(&self, keyword: Keyword) {
+        let i = Keyword::ALL.iter().position(|k| *k == keyword).expect("every keyword is in ALL");
+        self.keywords[i].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of every figure.
@@ -141,6 +149,10 @@ impl CallMetrics {
             "Times callers were asked to wait a moment while their answer was recognised.",
             self.one_moment.load(Ordering::Relaxed).to_string(),
         );
+        let _ = writeln!(out, "# HELP hotline_keywords_total Keywords spotted and acted on.\n# TYPE hotline_keywords_total counter");
+        for (keyword, count) in Keyword::ALL.iter().zip(&self.keywords) {
+            let _ = writeln!(out, "hotline_keywords_total{{keyword=\"{}\"}} {}", keyword.name(), count.load(Ordering::Relaxed));
+        }
         self.answer_latency.write(&mut out, "hotline_answer_latency_seconds", "Key press received to first answer frame sent.");
         self.speech_answer_latency.write(
             &mut out,

@@ -13,6 +13,7 @@ use crate::domain::tickets::{DailyWindow, NewTicket, TicketKind};
 use crate::domain::{PhoneNumber, Postcode};
 use crate::rides::Point;
 use crate::rides::phone::RideOrder;
+use crate::speech::keywords::Keyword;
 use crate::speech::numbers_de::digits_in_groups;
 use crate::speech::understand::{self, Expectation, Understood};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -30,6 +31,8 @@ pub enum Event {
         text: String,
         confidence: f32,
     },
+    /// The keyword spotter heard a keyword (at any time, also over a prompt).
+    Keyword(Keyword),
     /// The caller said nothing for the whole listening time.
     Silence,
     /// Outcome of the last [`Action::Store`].
@@ -271,6 +274,10 @@ impl Dialog {
                 self.silences = 0;
                 self.on_speech(&text, &mut out);
             }
+            Event::Keyword(keyword) => {
+                self.silences = 0;
+                self.on_keyword(keyword, &mut out);
+            }
             Event::Silence => self.on_silence(&mut out),
             Event::Stored(result) => self.on_stored(result, &mut out),
             Event::Recorded(message) => self.on_recorded(message, &mut out),
@@ -468,6 +475,21 @@ impl Dialog {
     /// when the dialog waits for no answer (storing a request, finished).
     pub fn hint(&self) -> Option<String> {
         self.expectation().map(|e| understand::hint(&e))
+    }
+
+    /// "Hilfe" and "Mitarbeiter" ask for a person like the 0, "wiederholen" repeats like
+    /// the *, "zurück" goes back (not the #, which ends a number being typed). Only while
+    /// the dialog waits for an answer: not while a request is being stored.
+    fn on_keyword(&mut self, keyword: Keyword, out: &mut Vec<Action>) {
+        if self.expectation().is_none() {
+            return;
+        }
+        self.path.push(format!("keyword:{}", keyword.name()));
+        match keyword {
+            Keyword::Help | Keyword::Agent => self.choose("person", out),
+            Keyword::Repeat => self.on_key('*', out),
+            Keyword::Back => self.back(out),
+        }
     }
 
     fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
@@ -1028,6 +1050,26 @@ mod tests {
         assert_eq!(a.last(), Some(&Action::Transfer(office)));
         assert_eq!((d.outcome(), d.path().as_str()), (Some("transferred"), "main>person>transfer"));
         assert!(d.is_finished());
+    }
+
+    #[test]
+    fn keywords_ask_for_a_person_repeat_and_go_back_at_any_step() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Keyword(Keyword::Repeat))), ["main_menu"]);
+        keys(&mut d, "31");
+        // "zurück" while a number is typed goes back; it does not end the number like #.
+        assert_eq!(said(&keys(&mut d, "2")), ["enter_number"]);
+        keys(&mut d, "0231");
+        assert_eq!(said(&d.handle(Event::Keyword(Keyword::Back))), ["confirm_number"]);
+        assert_eq!(said(&d.handle(Event::Keyword(Keyword::Help))), ["person_by_callback", "confirm_number"]);
+        assert!(d.path().starts_with("main>keyword:wiederholen>repeat>callback>"), "{}", d.path());
+        assert!(d.path().contains(">keyword:zurueck>") && d.path().contains(">keyword:hilfe>person"), "{}", d.path());
+        // While a request is being stored, a keyword changes nothing.
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert!(stored(&keys(&mut d, "01")).is_some());
+        assert!(d.handle(Event::Keyword(Keyword::Agent)).is_empty());
     }
 
     #[test]
