@@ -133,7 +133,8 @@ async fn a_caregiver_asks_for_a_callback_for_the_person() {
 async fn a_caregiver_hears_the_persons_next_appointment() {
     let app = spawn_app(Backend::Sqlite).await;
     let (_, date_id) = one_offer(&app, 12).await;
-    let by_erika = Booker { person_id: Some(erika(&app).await), phone: PhoneNumber::parse(ERIKA).unwrap(), caregiver_id: None, call_id: None };
+    let by_erika =
+        Booker { person_id: Some(erika(&app).await), phone: PhoneNumber::parse(ERIKA).unwrap(), caregiver_id: None, call_id: None };
     offers::book(&app.db, &date_id, NonZeroU32::new(1).unwrap(), &by_erika, app.state.config.dialog.local_now()).await.unwrap();
     // Appointments (1): hears the booking, keeps it (1), and is back in the caregiver menu.
     let report = dial(&app.caller(KLAUS, &script("bargein:1 key:1 wait hangup")), None).await.unwrap();
@@ -147,7 +148,8 @@ async fn a_caregiver_hears_the_persons_next_appointment() {
 }
 
 async fn locked(app: &TestApp) -> (i64, Option<String>) {
-    let r = sqlx::query("SELECT pin_failures, locked_at FROM caregivers WHERE phone = $1").bind(KLAUS).fetch_one(app.db.pool()).await.unwrap();
+    let r =
+        sqlx::query("SELECT pin_failures, locked_at FROM caregivers WHERE phone = $1").bind(KLAUS).fetch_one(app.db.pool()).await.unwrap();
     (r.get("pin_failures"), r.get("locked_at"))
 }
 

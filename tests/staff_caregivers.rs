@@ -62,14 +62,19 @@ async fn register_pin_unlock_and_consent(backend: Backend) {
     let made_up = anna.post_form(&format!("{base}/{petra}/pin"), &[("pin", "")]).await.text().await.unwrap();
     let shown = made_up.split("class=\"pin\">").nth(1).and_then(|r| r.get(..6)).expect("the new PIN on the page").to_string();
     assert!(shown.chars().all(|c| c.is_ascii_digit()), "{shown}");
-    let hash: String = sqlx::query_scalar("SELECT pin_hash FROM caregivers WHERE id = $1").bind(&petra).fetch_one(app.db.pool()).await.unwrap();
+    let hash: String =
+        sqlx::query_scalar("SELECT pin_hash FROM caregivers WHERE id = $1").bind(&petra).fetch_one(app.db.pool()).await.unwrap();
     assert!(hash.starts_with("$argon2") && !hash.contains(&shown));
     let pin = Pin::parse(&shown).unwrap();
 
     // Without Gisela's consent Petra cannot act for her; with it she can.
     assert!(matches!(caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde").await, Err(caregivers::CaregiverError::NotFound)));
     assert_eq!(anna.post_form(&format!("/staff/people/{gisela}/consent"), &[("caregivers", "ja")]).await.status(), 303);
-    let consents = sqlx::query("SELECT consent_caregivers, consent_recording FROM people WHERE id = $1").bind(&gisela).fetch_one(app.db.pool()).await.unwrap();
+    let consents = sqlx::query("SELECT consent_caregivers, consent_recording FROM people WHERE id = $1")
+        .bind(&gisela)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!((consents.get::<i64, _>("consent_caregivers"), consents.get::<i64, _>("consent_recording")), (1, 0));
     assert_eq!(caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde").await.unwrap(), PinCheck::Accepted { person_id: gisela.clone() });
 
@@ -92,22 +97,27 @@ async fn register_pin_unlock_and_consent(backend: Backend) {
     assert_eq!(resp.status(), 200);
     let new_pin: serde_json::Value = resp.json().await.unwrap();
     assert_matches_schema(&new_pin, "NewPin");
-    let resp = anna.post_json(&format!("/api/v1/people/{gisela}/consents"), serde_json::json!({"caregivers": true, "recording": true})).await;
+    let resp =
+        anna.post_json(&format!("/api/v1/people/{gisela}/consents"), serde_json::json!({"caregivers": true, "recording": true})).await;
     assert_eq!(resp.status(), 200);
-    let resp = anna.post_json(&format!("/api/v1/people/{gisela}/caregivers"), serde_json::json!({"name": "Nachbar Ali", "phone": "0231 5550001"})).await;
+    let resp = anna
+        .post_json(&format!("/api/v1/people/{gisela}/caregivers"), serde_json::json!({"name": "Nachbar Ali", "phone": "0231 5550001"}))
+        .await;
     assert_eq!(resp.status(), 200);
     let ali: serde_json::Value = resp.json().await.unwrap();
     assert_matches_schema(&ali, "Caregiver");
     assert_eq!((ali["phone"].as_str(), ali["pin_set"].as_bool()), (Some("+492315550001"), Some(false)));
     assert_eq!(anna.post_form(&format!("{base}/{petra}/remove"), &[]).await.status(), 303);
-    let left: Vec<String> = sqlx::query_scalar("SELECT name FROM caregivers WHERE person_id = $1").bind(&gisela).fetch_all(app.db.pool()).await.unwrap();
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM caregivers WHERE person_id = $1").bind(&gisela).fetch_all(app.db.pool()).await.unwrap();
     assert_eq!(left, ["Nachbar Ali"]);
 
     let actions = audit_actions(&app, &gisela).await;
     for action in ["person.view", "caregiver.register", "caregiver.pin", "person.consent", "caregiver.unlock", "caregiver.remove"] {
         assert!(actions.iter().any(|a| a == action), "{action} not audited: {actions:?}");
     }
-    let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'caregiver.pin'").fetch_all(app.db.pool()).await.unwrap();
+    let details: Vec<String> =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'caregiver.pin'").fetch_all(app.db.pool()).await.unwrap();
     assert!(details.iter().all(|d| !d.contains(&shown) && !d.contains("2468")), "PINs never reach the audit log: {details:?}");
     app.stop().await;
 }
@@ -155,7 +165,8 @@ async fn people_of_another_office_do_not_exist_for_staff() {
     // A caregiver id under another person of one's own office is no way round.
     let heinz = person(&app, "+4923155598765").await;
     assert_eq!(wera.post_form(&format!("/staff/people/{heinz}/caregivers/{klaus}/remove"), &[]).await.status(), 404);
-    let still: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM caregivers WHERE id = $1").bind(&klaus).fetch_one(app.db.pool()).await.unwrap();
+    let still: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM caregivers WHERE id = $1").bind(&klaus).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(still, 1);
     assert!(caregivers::check_pin(&app.db, &klaus, &Pin::parse("4711").unwrap(), "do-hoerde").await.is_ok(), "his PIN unchanged");
     assert_eq!(

@@ -122,8 +122,12 @@ pub async fn cared_for_by(db: &Db, phone: &PhoneNumber) -> Result<Vec<CaredFor>,
 #[derive(Debug, Clone, PartialEq)]
 pub enum PinCheck {
     /// Right PIN: the caregiver acts for this person now.
-    Accepted { person_id: String },
-    Wrong { tries_left: u32 },
+    Accepted {
+        person_id: String,
+    },
+    Wrong {
+        tries_left: u32,
+    },
     /// This attempt was the last wrong one: the entry is locked and the office has a ticket.
     LockedNow,
     /// Locked before this attempt; the PIN was not even compared.

@@ -122,22 +122,19 @@ pub async fn consents(db: &Db, person_id: &str) -> Result<Option<Consents>, DbEr
         .bind(person_id)
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.map(|r| Consents {
-        caregivers: r.get::<i64, _>("consent_caregivers") != 0,
-        recording: r.get::<i64, _>("consent_recording") != 0,
-    }))
+    Ok(row
+        .map(|r| Consents { caregivers: r.get::<i64, _>("consent_caregivers") != 0, recording: r.get::<i64, _>("consent_recording") != 0 }))
 }
 
-pub async fn set_consents(db: &Db, person_id: &str, consents: Consents) -> Result<bool, DbError> {
-    let changed = sqlx::query("UPDATE people SET consent_caregivers = $1, consent_recording = $2, updated_at = $3 WHERE id = $4")
+pub async fn set_consents(db: &Db, person_id: &str, consents: Consents) -> Result<(), DbError> {
+    sqlx::query("UPDATE people SET consent_caregivers = $1, consent_recording = $2, updated_at = $3 WHERE id = $4")
         .bind(i64::from(consents.caregivers))
         .bind(i64::from(consents.recording))
         .bind(now())
         .bind(person_id)
         .execute(db.pool())
-        .await?
-        .rows_affected();
-    Ok(changed == 1)
+        .await?;
+    Ok(())
 }
 
 /// Where the person lives, when the office checked the address (offers near home).

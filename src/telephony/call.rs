@@ -7,9 +7,9 @@ use crate::dialog::engine::{
     PinOrder, PinOutcome, RideOffer, TransferTarget, Upcoming,
 };
 use crate::dialog::{Action, CallContext, Dialog, Event, Say, Stored};
+use crate::domain::caregivers::{self, PinCheck};
 use crate::domain::hours::OpeningHours;
 use crate::domain::tickets::{self, CreatedTicket, NewTicket};
-use crate::domain::caregivers::{self, PinCheck};
 use crate::domain::{PhoneNumber, calls, directory};
 use crate::offers::{self, BookingError};
 use crate::rides::{self, phone::RideOrder};

@@ -215,12 +215,20 @@ pub async fn pin_form(
     Ok(page("Neue Geheimzahl", Some(&who), content))
 }
 
-pub async fn unlock_form(State(app): State<AppState>, who: SignedIn, Path((person_id, id)): Path<(String, String)>) -> Result<Response, StaffError> {
+pub async fn unlock_form(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((person_id, id)): Path<(String, String)>,
+) -> Result<Response, StaffError> {
     unlock(&app, &who, &person_id, &id).await?;
     Ok(Redirect::to(&format!("/staff/people/{person_id}?done=unlocked")).into_response())
 }
 
-pub async fn remove_form(State(app): State<AppState>, who: SignedIn, Path((person_id, id)): Path<(String, String)>) -> Result<Response, StaffError> {
+pub async fn remove_form(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((person_id, id)): Path<(String, String)>,
+) -> Result<Response, StaffError> {
     remove(&app, &who, &person_id, &id).await?;
     Ok(Redirect::to(&format!("/staff/people/{person_id}?done=removed")).into_response())
 }

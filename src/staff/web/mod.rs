@@ -2,12 +2,12 @@
 //! the queue's live refresh, and the JSON API, all behind one session guard.
 
 pub(crate) mod actions;
+pub(crate) mod caregivers;
 mod chart;
 mod error;
 mod extract;
 mod layout;
 mod login;
-pub(crate) mod caregivers;
 pub(crate) mod offers;
 pub(crate) mod people;
 mod queue;

@@ -122,7 +122,12 @@ pub async fn list(State(app): State<AppState>, who: SignedIn, Query(s): Query<Se
     Ok(page("Personen", Some(&who), content))
 }
 
-pub async fn show(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>, Query(s): Query<Search>) -> Result<Markup, StaffError> {
+pub async fn show(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Query(s): Query<Search>,
+) -> Result<Markup, StaffError> {
     let PersonDetail { person: p, consents, caregivers } = detail(&app, &who, &id).await?;
     let content = html! {
         p { a href="/staff/people" { "← Zurück zur Suche" } }
