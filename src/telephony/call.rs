@@ -213,7 +213,7 @@ const STORE_RETRIES: [Duration; 3] = [Duration::ZERO, Duration::from_millis(500)
 /// A request to commit: a ticket, or a ride booking with its ticket.
 #[derive(Debug)]
 enum Request {
-    Ticket(NewTicket),
+    Ticket(Box<NewTicket>),
     Ride(Box<RideOrder>),
 }
 
@@ -862,7 +862,7 @@ impl Call {
                 Action::Transfer(number) => self.transfer_pending = Some(number),
                 Action::Store(mut ticket) => {
                     ticket.call_id = self.call_id.clone();
-                    self.store = Some(spawn_job(store_request(self.app.clone(), Request::Ticket(ticket), self.message.take())));
+                    self.store = Some(spawn_job(store_request(self.app.clone(), Request::Ticket(Box::new(ticket)), self.message.take())));
                 }
                 Action::Record => self.record_pending = true,
                 Action::StoreRide(mut order) => {
