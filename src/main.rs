@@ -372,10 +372,11 @@ async fn import_directory(config: &Config, file: &Path) -> anyhow::Result<()> {
     db.migrate().await?;
     let s = directory.import(&db).await?;
     println!(
-        "imported {} offices ({} postcodes), {} people, {} places, {} vehicles and {} areas from {}",
+        "imported {} offices ({} postcodes), {} people ({} caregivers), {} places, {} vehicles and {} areas from {}",
         s.offices,
         s.postcodes,
         s.people,
+        s.caregivers,
         s.places,
         s.vehicles,
         s.areas,

@@ -6,37 +6,16 @@
 
 mod common;
 
-use chrono::{Datelike, Duration, NaiveDate};
-use common::{Backend, TestApp, ended_call, spawn_app};
+use common::{Backend, TestApp, ended_call, next_tuesday, one_offer, spawn_app};
 use seniorentelefon::caller::{CallReport, dial};
 use seniorentelefon::domain::PhoneNumber;
-use seniorentelefon::offers::{self, Booker, OffersFile};
+use seniorentelefon::offers::{self, Booker};
 use sqlx::Row;
 use std::num::NonZeroU32;
 
 /// Registered in the demo directory, both in Hörde with their homes on file.
 const ERIKA: &str = "+4923155512345";
 const GISELA: &str = "+4923155544321";
-
-/// Tuesday next week: always "nächste Woche" (key 3) in the dialog.
-fn next_tuesday(today: NaiveDate) -> NaiveDate {
-    today + Duration::days(8 - i64::from(today.weekday().num_days_from_monday()))
-}
-
-/// One offer near Hörde on Tuesday next week at 10:00 with `capacity` seats; the only one
-/// in the database, so the search finds just it.
-async fn one_offer(app: &TestApp, capacity: u32) -> (NaiveDate, String) {
-    let today = app.state.config.dialog.local_now().date();
-    let day = next_tuesday(today);
-    let csv = format!(
-        "id,office,category,title,provider,description,venue,address,postcode,lat,lon,price,wheelchair,hearing_loop,step_free,capacity,booking_required,date,weekday,every_weeks,first_date,last_date,time,end_time\n\
-         gymnastik-test,do-hoerde,bewegung,Gymnastik im Sitzen,Nachbarschaftsverein Hörde,Sanfte Übungen auf dem Stuhl.,im Begegnungszentrum Hörde,Wiggerstraße 4,44263,51.4872,7.5062,0,ja,nein,ja,{capacity},ja,{day},,,,,10:00,11:00\n"
-    );
-    OffersFile::parse(&csv).unwrap().import(&app.db, today, 4).await.unwrap();
-    let date_id: String =
-        sqlx::query_scalar("SELECT id FROM offer_dates WHERE offer_id = 'gymnastik-test'").fetch_one(app.db.pool()).await.unwrap();
-    (day, date_id)
-}
 
 /// Offers, all kinds, next week; then, after the offer was read out: book, one seat, yes.
 /// The menus before the search are answered over their first words, like a practised caller.
@@ -209,6 +188,7 @@ async fn a_returning_caller_cancels_her_ride() {
             call_id: None,
             window: None,
             message_audio_path: None,
+            caregiver_id: None,
         },
         person_id: erika,
         place_id: "augenarzt-lindner".into(),

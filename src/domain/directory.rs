@@ -4,7 +4,7 @@
 //! for offers near them.
 
 use super::{PhoneNumber, Postcode};
-use crate::db::{Db, DbError, new_id, now};
+use crate::db::{Db, DbError, bad_value, new_id, now};
 use crate::rides::ClockTime;
 use serde::Deserialize;
 use sqlx::Row;
@@ -40,10 +40,21 @@ impl Person {
 }
 
 pub async fn find_person_by_phone(db: &Db, phone: &PhoneNumber) -> Result<Option<Person>, DbError> {
-    let row = sqlx::query("SELECT id, given_name, family_name, street, postcode, office_id, mobility FROM people WHERE phone = $1")
-        .bind(phone.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    find_person_where(db, "phone", phone.as_str()).await
+}
+
+pub async fn find_person(db: &Db, id: &str) -> Result<Option<Person>, DbError> {
+    find_person_where(db, "id", id).await
+}
+
+/// The person whose `column` (a fixed name, never input) holds `value`.
+async fn find_person_where(db: &Db, column: &'static str, value: &str) -> Result<Option<Person>, DbError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, given_name, family_name, street, postcode, office_id, mobility FROM people WHERE {column} = $1"
+    )))
+    .bind(value)
+    .fetch_optional(db.pool())
+    .await?;
     Ok(row.map(|r| Person {
         id: r.get("id"),
         given_name: r.get("given_name"),
@@ -77,13 +88,16 @@ fn listing_from_row(r: &sqlx::any::AnyRow) -> PersonListing {
     }
 }
 
-/// People whose name or phone number contains `text` (case-insensitive), at most 50.
-pub async fn search_people(db: &Db, text: &str) -> Result<Vec<PersonListing>, DbError> {
+/// People whose name or phone number contains `text` (case-insensitive), at most 50;
+/// only those of `office` unless it is empty.
+pub async fn search_people(db: &Db, text: &str, office: &str) -> Result<Vec<PersonListing>, DbError> {
     let pattern = format!("%{}%", text.trim().to_lowercase().replace(['%', '_'], ""));
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT_LISTING} WHERE lower(given_name || ' ' || family_name) LIKE $1 OR phone LIKE $1 ORDER BY family_name, given_name, id LIMIT 50"
+        "{SELECT_LISTING} WHERE (lower(given_name || ' ' || family_name) LIKE $1 OR phone LIKE $1) AND ($2 = '' OR office_id = $2)
+         ORDER BY family_name, given_name, id LIMIT 50"
     )))
     .bind(pattern)
+    .bind(office)
     .fetch_all(db.pool())
     .await?;
     Ok(rows.iter().map(listing_from_row).collect())
@@ -92,6 +106,35 @@ pub async fn search_people(db: &Db, text: &str) -> Result<Vec<PersonListing>, Db
 pub async fn person_listing(db: &Db, id: &str) -> Result<Option<PersonListing>, DbError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_LISTING} WHERE id = $1"))).bind(id).fetch_optional(db.pool()).await?;
     Ok(row.as_ref().map(listing_from_row))
+}
+
+/// What a person agreed to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Consents {
+    /// Their caregivers may act for them on the phone.
+    pub caregivers: bool,
+    /// Their voice messages may be recorded.
+    pub recording: bool,
+}
+
+pub async fn consents(db: &Db, person_id: &str) -> Result<Option<Consents>, DbError> {
+    let row = sqlx::query("SELECT consent_caregivers, consent_recording FROM people WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row
+        .map(|r| Consents { caregivers: r.get::<i64, _>("consent_caregivers") != 0, recording: r.get::<i64, _>("consent_recording") != 0 }))
+}
+
+pub async fn set_consents(db: &Db, person_id: &str, consents: Consents) -> Result<(), DbError> {
+    sqlx::query("UPDATE people SET consent_caregivers = $1, consent_recording = $2, updated_at = $3 WHERE id = $4")
+        .bind(i64::from(consents.caregivers))
+        .bind(i64::from(consents.recording))
+        .bind(now())
+        .bind(person_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }
 
 /// Where the person lives, when the office checked the address (offers near home).
@@ -195,6 +238,21 @@ pub struct PersonEntry {
     /// Position of the home address, once checked (WGS 84).
     pub lat: Option<f64>,
     pub lon: Option<f64>,
+    /// The person agrees that their caregivers act for them on the phone.
+    #[serde(default)]
+    pub consent_caregivers: bool,
+    #[serde(default)]
+    pub caregivers: Vec<CaregiverEntry>,
+}
+
+/// A caregiver of a person, with the PIN they use on the phone (for demo and test data:
+/// real PINs are set in the staff workspace, where nobody writes them into a file).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaregiverEntry {
+    pub name: String,
+    pub phone: PhoneNumber,
+    pub pin: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -275,6 +333,7 @@ pub struct ImportSummary {
     pub offices: usize,
     pub postcodes: usize,
     pub people: usize,
+    pub caregivers: usize,
     pub places: usize,
     pub vehicles: usize,
     pub areas: usize,
@@ -308,6 +367,11 @@ impl DirectoryFile {
                 if !seen.insert(p.clone()) {
                     return Err(format!("postcode {p} is assigned to more than one office"));
                 }
+            }
+        }
+        for p in &file.people {
+            for c in &p.caregivers {
+                super::caregivers::Pin::parse(&c.pin).map_err(|e| format!("caregiver {} of {}: {e}", c.name, p.phone.as_str()))?;
             }
         }
         for p in &file.places {
@@ -375,11 +439,12 @@ impl DirectoryFile {
                 .fetch_optional(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO people (id, given_name, family_name, phone, street, postcode, city, office_id, mobility, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+                "INSERT INTO people (id, given_name, family_name, phone, street, postcode, city, office_id, mobility, consent_caregivers,
+                                     created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
                  ON CONFLICT (phone) DO UPDATE SET given_name = excluded.given_name, family_name = excluded.family_name,
-                   street = excluded.street, postcode = excluded.postcode, city = excluded.city,
-                   office_id = excluded.office_id, mobility = excluded.mobility, updated_at = excluded.updated_at",
+                   street = excluded.street, postcode = excluded.postcode, city = excluded.city, office_id = excluded.office_id,
+                   mobility = excluded.mobility, consent_caregivers = excluded.consent_caregivers, updated_at = excluded.updated_at",
             )
             .bind(new_id())
             .bind(&p.given_name)
@@ -390,9 +455,33 @@ impl DirectoryFile {
             .bind(p.city.as_deref())
             .bind(office)
             .bind(&p.mobility)
+            .bind(i64::from(p.consent_caregivers))
             .bind(&ts)
             .execute(&mut *tx)
             .await?;
+            if !p.caregivers.is_empty() {
+                let person_id: String =
+                    sqlx::query_scalar("SELECT id FROM people WHERE phone = $1").bind(p.phone.as_str()).fetch_one(&mut *tx).await?;
+                for c in &p.caregivers {
+                    let pin = super::caregivers::Pin::parse(&c.pin).map_err(|e| bad_value("pin", &e.to_string()))?;
+                    let hash = pin.hash().map_err(|e| bad_value("pin_hash", &e.to_string()))?;
+                    // A new import sets the file's PIN again and unlocks the entry.
+                    sqlx::query(
+                        "INSERT INTO caregivers (id, person_id, name, phone, pin_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+                         ON CONFLICT (person_id, phone) DO UPDATE SET name = excluded.name, pin_hash = excluded.pin_hash,
+                           pin_failures = 0, locked_at = NULL",
+                    )
+                    .bind(new_id())
+                    .bind(&person_id)
+                    .bind(&c.name)
+                    .bind(c.phone.as_str())
+                    .bind(hash)
+                    .bind(&ts)
+                    .execute(&mut *tx)
+                    .await?;
+                    summary.caregivers += 1;
+                }
+            }
             // Bound only when known: see rides::store on sqlx's typing of a missing f64.
             if let (Some(lat), Some(lon)) = (p.lat, p.lon) {
                 sqlx::query("UPDATE people SET home_lat = $1, home_lon = $2 WHERE phone = $3")

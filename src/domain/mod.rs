@@ -4,6 +4,7 @@
 //! [`crate::db::Db`]; it knows nothing about calls' audio or menus.
 
 pub mod calls;
+pub mod caregivers;
 pub mod directory;
 pub mod hours;
 pub mod phone;

@@ -45,6 +45,8 @@ pub struct NewTicket {
     pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// A voice message for the advisor, inside the data directory.
     pub message_audio_path: Option<String>,
+    /// The caregiver who asked for it on the person's behalf.
+    pub caregiver_id: Option<String>,
 }
 
 /// A time of day to be called back ("vormittags": 09:00 to 12:00), on working days.
@@ -130,8 +132,8 @@ pub(crate) async fn insert_by(
     let ts = now();
     sqlx::query(
         "INSERT INTO tickets (id, kind, office_id, person_id, call_id, topic, callback_number, postcode, window_start, window_end,
-                              message_audio_path, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                              message_audio_path, caregiver_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
     )
     .bind(&id)
     .bind(ticket.kind.as_str())
@@ -144,18 +146,27 @@ pub(crate) async fn insert_by(
     .bind(ticket.window.map(|(start, _)| timestamp(start)))
     .bind(ticket.window.map(|(_, end)| timestamp(end)))
     .bind(ticket.message_audio_path.as_deref())
+    .bind(ticket.caregiver_id.as_deref())
     .bind(&ts)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("INSERT INTO ticket_events (id, ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(new_id())
-        .bind(&id)
-        .bind(&ts)
-        .bind(actor)
-        .bind("created")
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
+    let on_behalf = match &ticket.caregiver_id {
+        Some(caregiver) => super::caregivers::acted_for(tx, caregiver).await?,
+        None => None,
+    };
+    // Who acted for whom is an event of its own: an erasure blanks it with the other
+    // personal details, while the "created" event stays for the statistics.
+    for (kind, detail) in std::iter::once(("created", detail)).chain(on_behalf.as_deref().map(|d| ("on_behalf", d))) {
+        sqlx::query("INSERT INTO ticket_events (id, ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(new_id())
+            .bind(&id)
+            .bind(&ts)
+            .bind(actor)
+            .bind(kind)
+            .bind(detail)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(id)
 }
 

@@ -32,7 +32,7 @@ pub struct Booker {
     /// Where the office reaches whoever booked (caller ID or a number they gave): a date
     /// may be cancelled.
     pub phone: PhoneNumber,
-    /// A caregiver booking for the person (their own `people` row).
+    /// The caregiver booking for the person, if one does.
     pub caregiver_id: Option<String>,
     pub call_id: Option<String>,
 }
@@ -129,12 +129,13 @@ pub async fn book(db: &Db, offer_date_id: &str, seats: NonZeroU32, who: &Booker,
         call_id: who.call_id.clone(),
         window: None,
         message_audio_path: None,
+        caregiver_id: who.caregiver_id.clone(),
     };
     let detail = format!("Anmeldung: {title}, {starts_at}, Plätze: {seats}");
     let ticket_id = tickets::insert(&mut tx, &ticket, &office_id, &detail).await?;
     let id = new_id();
     sqlx::query(
-        "INSERT INTO bookings (id, offer_date_id, person_id, phone, booked_by, seats, status, call_id, ticket_id, created_at)
+        "INSERT INTO bookings (id, offer_date_id, person_id, phone, caregiver_id, seats, status, call_id, ticket_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7, $8, $9)",
     )
     .bind(&id)

@@ -186,6 +186,7 @@ pub async fn cancel_date(db: &Db, date_id: &str, actor: &str, reason: &str) -> R
             call_id: None,
             window: None,
             message_audio_path: None,
+            caregiver_id: None,
         };
         created.push(tickets::insert_by(&mut tx, &ticket, &office_id, &detail, actor).await?);
     }

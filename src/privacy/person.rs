@@ -111,7 +111,13 @@ pub async fn export(db: &Db, person_id: &str) -> Result<Option<Value>, DbError> 
     let mut doc = Map::new();
     doc.insert("exported_at".into(), Value::from(now()));
     doc.insert("person".into(), person.into_iter().next().unwrap_or(Value::Null));
-    let caregivers = rows(&mut conn, "SELECT * FROM caregivers WHERE person_id = $1 ORDER BY created_at, id", person_id).await?;
+    // Everything but the PIN's hash: it is a secret of the caregiver's, and no use to anyone.
+    let caregivers = rows(
+        &mut conn,
+        "SELECT id, person_id, name, phone, pin_failures, locked_at, created_at FROM caregivers WHERE person_id = $1 ORDER BY created_at, id",
+        person_id,
+    )
+    .await?;
     doc.insert("caregivers".into(), Value::from(caregivers));
     doc.insert("tickets".into(), Value::from(rows_of(&mut conn, "SELECT * FROM tickets WHERE id = $1", &s.tickets).await?));
     let events = rows_of(&mut conn, "SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY at, id", &s.tickets).await?;
@@ -147,7 +153,8 @@ pub async fn erase(db: &Db, data_dir: &Path, person_id: &str, actor: &str) -> Re
         // Notes and reasons are free text about the person; what happened stays visible.
         sqlx::query("UPDATE ticket_events SET detail = '' WHERE ticket_id = $1 AND kind <> 'created'").bind(id).execute(&mut *tx).await?;
         sqlx::query(
-            "UPDATE tickets SET person_id = NULL, callback_number = NULL, transcript = NULL, message_audio_path = NULL, updated_at = $2
+            "UPDATE tickets SET person_id = NULL, callback_number = NULL, transcript = NULL, message_audio_path = NULL, caregiver_id = NULL,
+                updated_at = $2
              WHERE id = $1",
         )
         .bind(id)
@@ -170,7 +177,8 @@ pub async fn erase(db: &Db, data_dir: &Path, person_id: &str, actor: &str) -> Re
         sqlx::query(
             "UPDATE bookings SET person_id = CASE WHEN person_id = $2 THEN NULL ELSE person_id END,
                 booked_by = CASE WHEN booked_by = $2 THEN NULL ELSE booked_by END,
-                phone = CASE WHEN phone = $3 THEN $4 ELSE phone END
+                phone = CASE WHEN phone = $3 OR caregiver_id IS NOT NULL THEN $4 ELSE phone END,
+                caregiver_id = NULL
              WHERE id = $1",
         )
         .bind(id)

@@ -111,6 +111,21 @@ impl Staff {
         if self.role == Role::RideDesk { None } else { self.ride_office() }
     }
 
+    /// Whose registered people (and their caregivers) this person looks after: like
+    /// offers. Someone of another office is told such a person does not exist.
+    pub fn people_office(&self) -> Option<&str> {
+        self.offer_office()
+    }
+
+    /// Whether a person of `office_id` (none: not yet assigned) is theirs to see.
+    pub fn may_see_person_of(&self, office_id: Option<&str>) -> bool {
+        match self.people_office() {
+            Some("") => true,
+            Some(own) => office_id == Some(own),
+            None => false,
+        }
+    }
+
     pub fn may_see_rides_of(&self, office_id: &str) -> bool {
         self.ride_office().is_some_and(|o| o.is_empty() || o == office_id)
     }
@@ -185,6 +200,16 @@ mod tests {
         assert!(!staff(Role::Staff, None).may_see_rides_of("do-hoerde"));
         assert!(staff(Role::RideDesk, Some("do-hoerde")).may_see_rides_of("do-innenstadt-west"));
         assert!(staff(Role::Coordinator, None).may_see_rides_of("do-hoerde"));
+    }
+
+    #[test]
+    fn people_are_seen_by_their_office_and_those_overseeing() {
+        let hoerde = staff(Role::Staff, Some("do-hoerde"));
+        assert!(hoerde.may_see_person_of(Some("do-hoerde")));
+        assert!(!hoerde.may_see_person_of(Some("do-innenstadt-west")));
+        assert!(!hoerde.may_see_person_of(None));
+        assert!(!staff(Role::RideDesk, Some("do-hoerde")).may_see_person_of(Some("do-hoerde")));
+        assert!(staff(Role::Coordinator, None).may_see_person_of(None));
     }
 
     #[test]

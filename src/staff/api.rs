@@ -2,7 +2,8 @@
 //! as the pages (writes send the session's CSRF token in `X-CSRF-Token`). The OpenAPI
 //! document is hand-written next to this file; a test keeps it and [`endpoints`] in step.
 
-use crate::domain::directory::PersonListing;
+use crate::domain::caregivers::Caregiver;
+use crate::domain::directory::{Consents, PersonListing};
 use crate::domain::tickets::{self, Ticket, TicketEvent};
 use crate::offers::manage::ManagedOffer;
 use crate::privacy::person::Erased;
@@ -11,7 +12,7 @@ use crate::rides::desk::DeskRide;
 use crate::server::AppState;
 use crate::staff::access;
 use crate::staff::web::{Filter, SignedIn, StaffError, TicketAccess};
-use crate::staff::web::{actions, offers, people, reports, rides};
+use crate::staff::web::{actions, caregivers, offers, people, reports, rides};
 use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode, header};
@@ -52,6 +53,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::POST, "/api/v1/offers/{id}/capacity", offer_capacity),
         endpoint(Method::POST, "/api/v1/offers/{id}/dates/{date_id}/cancel", offer_cancel_date),
         endpoint(Method::GET, "/api/v1/people", people_search),
+        endpoint(Method::GET, "/api/v1/people/{id}", person_show),
+        endpoint(Method::POST, "/api/v1/people/{id}/consents", person_consents),
+        endpoint(Method::POST, "/api/v1/people/{id}/caregivers", caregiver_register),
+        endpoint(Method::POST, "/api/v1/people/{id}/caregivers/{caregiver}/pin", caregiver_pin),
+        endpoint(Method::POST, "/api/v1/people/{id}/caregivers/{caregiver}/unlock", caregiver_unlock),
+        endpoint(Method::POST, "/api/v1/people/{id}/caregivers/{caregiver}/remove", caregiver_remove),
         endpoint(Method::GET, "/api/v1/people/{id}/export", people_export),
         endpoint(Method::POST, "/api/v1/people/{id}/erase", people_erase),
     ]
@@ -263,6 +270,87 @@ pub struct PeopleList {
 
 async fn people_search(State(app): State<AppState>, who: SignedIn, Query(s): Query<people::Search>) -> Result<Json<PeopleList>, ApiError> {
     Ok(Json(PeopleList { people: people::search(&app, &who, &s.q).await? }))
+}
+
+async fn person_show(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>) -> Result<Json<people::PersonDetail>, ApiError> {
+    Ok(Json(people::detail(&app, &who, &id).await?))
+}
+
+async fn person_consents(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(consents): Json<Consents>,
+) -> Result<Json<Consents>, ApiError> {
+    caregivers::set_consents(&app, &who, &id, consents).await?;
+    Ok(Json(consents))
+}
+
+#[derive(Deserialize)]
+struct NewCaregiver {
+    name: String,
+    phone: String,
+}
+
+/// The caregiver `id` as it is now (after a change, so no second audit entry for a view).
+async fn caregiver_now(app: &AppState, id: &str) -> Result<Json<Caregiver>, ApiError> {
+    Ok(Json(crate::domain::caregivers::get(&app.db, id).await?.ok_or(StaffError::NotFound)?))
+}
+
+async fn caregiver_register(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Json(body): Json<NewCaregiver>,
+) -> Result<Json<Caregiver>, ApiError> {
+    let caregiver = caregivers::register(&app, &who, &id, &body.name, &body.phone).await?;
+    caregiver_now(&app, &caregiver).await
+}
+
+#[derive(Deserialize, Default)]
+struct PinRequest {
+    /// 4 to 6 digits; none or empty: the server makes one up.
+    #[serde(default)]
+    pin: String,
+}
+
+#[derive(Serialize)]
+struct NewPin {
+    pin: String,
+}
+
+async fn caregiver_pin(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((id, caregiver)): Path<(String, String)>,
+    body: Option<Json<PinRequest>>,
+) -> Result<Json<NewPin>, ApiError> {
+    let Json(body) = body.unwrap_or_default();
+    let pin = caregivers::set_pin(&app, &who, &id, &caregiver, &body.pin).await?;
+    Ok(Json(NewPin { pin: pin.as_str().to_string() }))
+}
+
+async fn caregiver_unlock(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((id, caregiver)): Path<(String, String)>,
+) -> Result<Json<Caregiver>, ApiError> {
+    caregivers::unlock(&app, &who, &id, &caregiver).await?;
+    caregiver_now(&app, &caregiver).await
+}
+
+#[derive(Serialize)]
+struct Removed {
+    removed: bool,
+}
+
+async fn caregiver_remove(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path((id, caregiver)): Path<(String, String)>,
+) -> Result<Json<Removed>, ApiError> {
+    caregivers::remove(&app, &who, &id, &caregiver).await?;
+    Ok(Json(Removed { removed: true }))
 }
 
 async fn people_export(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {

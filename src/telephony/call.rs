@@ -3,10 +3,11 @@
 
 use crate::audio::{FRAME_MS, FRAME_SAMPLES, Frame, Pcm};
 use crate::dialog::engine::{
-    BookingOrder, BookingOutcome, CancelOrder, CancelRideOrder, KnownPerson, OfferAreas, OfferSearch, OfferSearchResult, RideOffer,
-    TransferTarget, Upcoming,
+    ActingFor, BookingOrder, BookingOutcome, CancelOrder, CancelRideOrder, KnownPerson, OfferAreas, OfferSearch, OfferSearchResult,
+    PinOrder, PinOutcome, RideOffer, TransferTarget, Upcoming,
 };
 use crate::dialog::{Action, CallContext, Dialog, Event, Say, Stored};
+use crate::domain::caregivers::{self, PinCheck};
 use crate::domain::hours::OpeningHours;
 use crate::domain::tickets::{self, CreatedTicket, NewTicket};
 use crate::domain::{PhoneNumber, calls, directory};
@@ -213,7 +214,7 @@ const STORE_RETRIES: [Duration; 3] = [Duration::ZERO, Duration::from_millis(500)
 /// A request to commit: a ticket, or a ride booking with its ticket.
 #[derive(Debug)]
 enum Request {
-    Ticket(NewTicket),
+    Ticket(Box<NewTicket>),
     Ride(Box<RideOrder>),
 }
 
@@ -335,6 +336,59 @@ async fn cancel_ride(app: AppState, order: CancelRideOrder) -> Event {
         }
     }
     Event::Cancelled(Err(()))
+}
+
+/// Checks a caregiver's PIN; when it is right, loads the person they act for as a
+/// returning caller would be loaded.
+async fn check_pin(app: AppState, order: PinOrder) -> Event {
+    let checked = caregivers::check_pin(&app.db, &order.caregiver_id, &order.pin, &app.config.dialog.default_office).await;
+    let outcome = match checked {
+        Ok(PinCheck::Accepted { person_id }) => match directory::find_person(&app.db, &person_id).await {
+            Ok(Some(person)) => {
+                tracing::info!(caregiver = %order.caregiver_id, "caregiver acts for a person");
+                PinOutcome::Accepted(Box::new(ActingFor {
+                    upcoming: upcoming(&app, Some(&person)).await,
+                    ride: ride_offer(&app, Some(&person)).await,
+                    person: known_person(&app, person).await,
+                }))
+            }
+            Ok(None) => PinOutcome::Failed,
+            Err(e) => {
+                tracing::error!(error = %e, "person of a caregiver not loaded");
+                PinOutcome::Failed
+            }
+        },
+        Ok(PinCheck::Wrong { tries_left }) => {
+            tracing::info!(caregiver = %order.caregiver_id, tries_left, "wrong caregiver PIN");
+            PinOutcome::Wrong
+        }
+        Ok(PinCheck::LockedNow) => PinOutcome::LockedNow,
+        Ok(PinCheck::Locked) => PinOutcome::Locked,
+        Err(e) => {
+            tracing::error!(error = %e, caregiver = %order.caregiver_id, "caregiver PIN check failed");
+            PinOutcome::Failed
+        }
+    };
+    Event::PinChecked(outcome)
+}
+
+/// A registered person as the dialog knows them, with their checked home position.
+async fn known_person(app: &AppState, p: directory::Person) -> KnownPerson {
+    let home = directory::home_position(&app.db, &p.id).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "home position lookup failed");
+        None
+    });
+    let mobility = p.mobility.to_lowercase();
+    KnownPerson {
+        id: p.id.clone(),
+        name: p.display_name(),
+        office_id: p.office_id,
+        postcode: p.postcode,
+        street: p.street,
+        wheelchair: mobility.contains("rollstuhl"),
+        rollator: mobility.contains("rollator"),
+        home,
+    }
 }
 
 /// The caller's bookings and rides to come, soonest first, for a returning caller.
@@ -475,12 +529,12 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
     }
     tracing::info!(known_caller = person.is_some(), resumed = earlier_path.is_some(), "call started");
     let local_now = app.config.dialog.local_now();
-    let home = match &person {
-        Some(p) => directory::home_position(&app.db, &p.id).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "home position lookup failed");
-            None
+    let caregiving = match &meta.caller {
+        Some(phone) => caregivers::cared_for_by(&app.db, phone).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "caregiver lookup failed; the caller is not offered to act for anyone");
+            Vec::new()
         }),
-        None => None,
+        None => Vec::new(),
     };
     let ctx = CallContext {
         caller: meta.caller.clone(),
@@ -488,19 +542,11 @@ async fn run_call_inner(app: AppState, io: CallIo, meta: CallMeta, span: tracing
         offer_areas: offer_areas(&app).await,
         transfer: if earlier_path.is_some() { None } else { transfer_target(&app, person.as_ref()).await },
         ride: ride_offer(&app, person.as_ref()).await,
-        person: person.map(|p| {
-            let mobility = p.mobility.to_lowercase();
-            KnownPerson {
-                id: p.id.clone(),
-                name: p.display_name(),
-                office_id: p.office_id,
-                postcode: p.postcode,
-                street: p.street,
-                wheelchair: mobility.contains("rollstuhl"),
-                rollator: mobility.contains("rollator"),
-                home,
-            }
-        }),
+        person: match person {
+            Some(p) => Some(known_person(&app, p).await),
+            None => None,
+        },
+        caregiving,
         after_failed_transfer: earlier_path.is_some(),
         today: local_now.date(),
         time: local_now.time(),
@@ -840,7 +886,7 @@ impl Call {
                 Action::Transfer(number) => self.transfer_pending = Some(number),
                 Action::Store(mut ticket) => {
                     ticket.call_id = self.call_id.clone();
-                    self.store = Some(spawn_job(store_request(self.app.clone(), Request::Ticket(ticket), self.message.take())));
+                    self.store = Some(spawn_job(store_request(self.app.clone(), Request::Ticket(Box::new(ticket)), self.message.take())));
                 }
                 Action::Record => self.record_pending = true,
                 Action::StoreRide(mut order) => {
@@ -857,6 +903,7 @@ impl Call {
                     self.store = Some(spawn_job(cancel_booking(self.app.clone(), order)));
                 }
                 Action::CancelRide(order) => self.store = Some(spawn_job(cancel_ride(self.app.clone(), order))),
+                Action::CheckPin(order) => self.store = Some(spawn_job(check_pin(self.app.clone(), order))),
             }
         }
         if !self.speaking() {

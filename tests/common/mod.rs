@@ -5,11 +5,13 @@
 
 pub mod staff;
 
+use chrono::{Datelike, Duration, NaiveDate};
 use seniorentelefon::caller::{CallOptions, parse_script};
 use seniorentelefon::config::Config;
 use seniorentelefon::db::Db;
 use seniorentelefon::dialog::Prompts;
 use seniorentelefon::domain::directory::DirectoryFile;
+use seniorentelefon::offers::OffersFile;
 use seniorentelefon::server::{AppState, Server};
 use sqlx::Row;
 use std::path::{Path, PathBuf};
@@ -143,4 +145,24 @@ pub async fn set_offices_open(app: &TestApp, open: bool) {
         "täglich 00:00-00:01"
     };
     sqlx::query("UPDATE offices SET opening_hours = $1").bind(hours).execute(app.db.pool()).await.unwrap();
+}
+
+/// Tuesday next week: always "nächste Woche" (key 3) in the dialog.
+pub fn next_tuesday(today: NaiveDate) -> NaiveDate {
+    today + Duration::days(8 - i64::from(today.weekday().num_days_from_monday()))
+}
+
+/// One offer near Hörde on Tuesday next week at 10:00 with `capacity` seats; the only one
+/// in the database, so the search finds just it.
+pub async fn one_offer(app: &TestApp, capacity: u32) -> (NaiveDate, String) {
+    let today = app.state.config.dialog.local_now().date();
+    let day = next_tuesday(today);
+    let csv = format!(
+        "id,office,category,title,provider,description,venue,address,postcode,lat,lon,price,wheelchair,hearing_loop,step_free,capacity,booking_required,date,weekday,every_weeks,first_date,last_date,time,end_time\n\
+         gymnastik-test,do-hoerde,bewegung,Gymnastik im Sitzen,Nachbarschaftsverein Hörde,Sanfte Übungen auf dem Stuhl.,im Begegnungszentrum Hörde,Wiggerstraße 4,44263,51.4872,7.5062,0,ja,nein,ja,{capacity},ja,{day},,,,,10:00,11:00\n"
+    );
+    OffersFile::parse(&csv).unwrap().import(&app.db, today, 4).await.unwrap();
+    let date_id: String =
+        sqlx::query_scalar("SELECT id FROM offer_dates WHERE offer_id = 'gymnastik-test'").fetch_one(app.db.pool()).await.unwrap();
+    (day, date_id)
 }

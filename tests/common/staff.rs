@@ -29,6 +29,7 @@ pub async fn add_ticket(db: &Db, kind: TicketKind, topic: &str, postcode: &str) 
         call_id: None,
         window: None,
         message_audio_path: None,
+        caregiver_id: None,
     };
     tickets::create(db, &ticket, "").await.unwrap().id
 }

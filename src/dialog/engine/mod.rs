@@ -1,14 +1,18 @@
 //! The first dialog: greeting, main menu and the advisor-callback path by keypad.
 
+mod caregiver;
 mod offers;
 mod ride;
 
+use caregiver::CareDraft;
+pub use caregiver::{ActingFor, PinOrder, PinOutcome};
 use offers::OffersDraft;
 pub use offers::{BookingOrder, BookingOutcome, CancelOrder, CancelRideOrder, OfferAreas, OfferSearch, OfferSearchResult, Upcoming};
 pub use ride::RideOffer;
 use ride::{PlaceMenu, RideDraft};
 
 use super::prompts::{Menu, Prompts};
+use crate::domain::caregivers::CaredFor;
 use crate::domain::tickets::{DailyWindow, NewTicket, TicketKind};
 use crate::domain::{PhoneNumber, Postcode};
 use crate::rides::Point;
@@ -46,6 +50,8 @@ pub enum Event {
     Booked(BookingOutcome),
     /// Outcome of the last [`Action::CancelBooking`] or [`Action::CancelRide`].
     Cancelled(Result<(), ()>),
+    /// Outcome of the last [`Action::CheckPin`].
+    PinChecked(PinOutcome),
     HangUp,
 }
 
@@ -99,6 +105,8 @@ pub enum Action {
     CancelBooking(CancelOrder),
     /// Cancel a ride with its return trip, then report [`Event::Cancelled`].
     CancelRide(CancelRideOrder),
+    /// Check a caregiver's PIN (counting wrong ones), then report [`Event::PinChecked`].
+    CheckPin(PinOrder),
 }
 
 /// What is known about the caller when the call starts.
@@ -122,6 +130,8 @@ pub struct CallContext {
     pub upcoming: Vec<Upcoming>,
     /// Districts and parts of town a caller may name for offers near them.
     pub offer_areas: OfferAreas,
+    /// People the caller looks after as a caregiver (their number is registered for them).
+    pub caregiving: Vec<CaredFor>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +175,12 @@ enum Step {
     Searching,
     /// One offer of those found read out, with what can be done with it.
     Offer(usize),
+    /// Whom a caregiver calls for: the people they look after, by key or name.
+    ChooseCared,
+    /// A caregiver's PIN, 4 to 6 digits.
+    EnterPin(String),
+    /// Waiting for the PIN to be checked.
+    CheckingPin,
     Storing,
     Finished,
 }
@@ -194,6 +210,7 @@ pub struct Dialog {
     place_menu: PlaceMenu,
     advice: AdviceDraft,
     offers: OffersDraft,
+    care: CareDraft,
 }
 
 /// What an advisor callback collects after the number: when to call, and a message.
@@ -212,6 +229,7 @@ impl Dialog {
     pub fn new(prompts: Arc<Prompts>, ctx: CallContext) -> Dialog {
         let ctx_places = ctx.ride.as_ref().map(|r| PlaceMenu::new(&r.places)).unwrap_or_default();
         let offers = OffersDraft::new(&ctx.offer_areas);
+        let care = CareDraft::new(&ctx);
         Dialog {
             prompts,
             ctx,
@@ -229,6 +247,7 @@ impl Dialog {
             place_menu: ctx_places,
             advice: AdviceDraft::default(),
             offers,
+            care,
         }
     }
 
@@ -284,6 +303,7 @@ impl Dialog {
             Event::OffersFound(result) => self.on_offers_found(result, &mut out),
             Event::Booked(outcome) => self.on_booked(outcome, &mut out),
             Event::Cancelled(result) => self.on_cancelled(result, &mut out),
+            Event::PinChecked(outcome) => self.on_pin_checked(outcome, &mut out),
             Event::HangUp => {
                 self.path.push("hangup".into());
                 self.outcome.get_or_insert(if self.step == Step::Storing { "hung_up_while_storing" } else { "caller_hung_up" });
@@ -319,6 +339,12 @@ impl Dialog {
             Step::EnterDate(_) => Say::new("ride_date"),
             Step::EnterTime(_) => Say::new("ride_time"),
             Step::OfferPostcode(_) => Say::new("offers_postcode"),
+            Step::EnterPin(_) => Say::new("caregiver_pin"),
+            Step::ChooseCared => {
+                self.cared_prompt(out);
+                out.push(Action::Listen);
+                return;
+            }
             Step::ChoosePlace => {
                 self.ride_place_prompt(out);
                 out.push(Action::Listen);
@@ -334,7 +360,7 @@ impl Dialog {
                 out.push(Action::Listen);
                 return;
             }
-            Step::Recording | Step::Searching | Step::Storing | Step::Finished => return,
+            Step::Recording | Step::Searching | Step::CheckingPin | Step::Storing | Step::Finished => return,
         };
         out.push(Action::Say(say));
         out.push(Action::Listen);
@@ -346,7 +372,7 @@ impl Dialog {
 
     fn go(&mut self, step: Step, out: &mut Vec<Action>) {
         let previous = std::mem::replace(&mut self.step, step);
-        if !matches!(previous, Step::Searching | Step::Storing | Step::Finished) {
+        if !matches!(previous, Step::Searching | Step::CheckingPin | Step::Storing | Step::Finished) {
             self.history.push(previous);
         }
         self.misunderstood = 0;
@@ -371,6 +397,7 @@ impl Dialog {
                 Step::EnterDate(_) => Step::EnterDate(String::new()),
                 Step::EnterTime(_) => Step::EnterTime(String::new()),
                 Step::OfferPostcode(_) => Step::OfferPostcode(String::new()),
+                Step::EnterPin(_) => Step::EnterPin(String::new()),
                 other => other,
             };
         }
@@ -380,11 +407,15 @@ impl Dialog {
     fn on_key(&mut self, key: char, out: &mut Vec<Action>) {
         match (&mut self.step, key) {
             // Keys end a recording in the call task; none reach the dialog then.
-            (Step::Recording | Step::Searching | Step::Storing | Step::Finished, _) => {}
+            (Step::Recording | Step::Searching | Step::CheckingPin | Step::Storing | Step::Finished, _) => {}
             (_, '*') => {
                 self.path.push("repeat".into());
-                if let Step::EnterNumber(d) | Step::EnterPostcode(d) | Step::EnterDate(d) | Step::EnterTime(d) | Step::OfferPostcode(d) =
-                    &mut self.step
+                if let Step::EnterNumber(d)
+                | Step::EnterPostcode(d)
+                | Step::EnterDate(d)
+                | Step::EnterTime(d)
+                | Step::OfferPostcode(d)
+                | Step::EnterPin(d) = &mut self.step
                 {
                     d.clear();
                 }
@@ -435,6 +466,18 @@ impl Dialog {
                 self.finish_offer_postcode(&digits, out);
             }
             (Step::ChooseDistrict, d) if d.is_ascii_digit() => self.district_key(d, out),
+            (Step::EnterPin(digits), d) if d.is_ascii_digit() => {
+                digits.push(d);
+                if digits.len() == 6 {
+                    let digits = std::mem::take(digits);
+                    self.finish_pin(&digits, out);
+                }
+            }
+            (Step::EnterPin(digits), '#') if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                self.finish_pin(&digits, out);
+            }
+            (Step::ChooseCared, d) if d.is_ascii_digit() => self.cared_key(d, out),
             (Step::Offer(_), d) if d.is_ascii_digit() => self.offer_key(d, out),
             (_, '#') => self.back(out),
             (Step::Menu(id), key) => {
@@ -467,7 +510,9 @@ impl Dialog {
             Step::OfferPostcode(_) => Expectation::Number { min_digits: 5, max_digits: 5 },
             Step::ChooseDistrict => Expectation::Menu(&self.offers.district_list),
             Step::Offer(_) => Expectation::Menu(self.menu(self.offer_menu_id())),
-            Step::Recording | Step::Searching | Step::Storing | Step::Finished => return None,
+            Step::ChooseCared => Expectation::Menu(&self.care.menu),
+            Step::EnterPin(_) => Expectation::Number { min_digits: 4, max_digits: 6 },
+            Step::Recording | Step::Searching | Step::CheckingPin | Step::Storing | Step::Finished => return None,
         })
     }
 
@@ -520,6 +565,7 @@ impl Dialog {
                 return match &self.step {
                     Step::EnterPostcode(_) => self.finish_postcode(&digits, out),
                     Step::OfferPostcode(_) => self.finish_offer_postcode(&digits, out),
+                    Step::EnterPin(_) => self.finish_pin(&digits, out),
                     _ => self.finish_number(&digits, out),
                 };
             }
@@ -545,7 +591,7 @@ impl Dialog {
 
     fn on_silence(&mut self, out: &mut Vec<Action>) {
         match &mut self.step {
-            Step::Recording | Step::Searching | Step::Storing | Step::Finished => return,
+            Step::Recording | Step::Searching | Step::CheckingPin | Step::Storing | Step::Finished => return,
             Step::OfferPostcode(digits) if !digits.is_empty() => {
                 let digits = std::mem::take(digits);
                 return self.finish_offer_postcode(&digits, out);
@@ -554,6 +600,10 @@ impl Dialog {
             Step::EnterNumber(digits) if !digits.is_empty() => {
                 let digits = std::mem::take(digits);
                 return self.finish_number(&digits, out);
+            }
+            Step::EnterPin(digits) if !digits.is_empty() => {
+                let digits = std::mem::take(digits);
+                return self.finish_pin(&digits, out);
             }
             // Too few digits for a date or time: say so and ask again.
             Step::EnterDate(digits) if !digits.is_empty() => {
@@ -592,6 +642,7 @@ impl Dialog {
             }
             "offers" => self.start_offers(out),
             "ride" => self.start_ride(out),
+            "caregiver" => self.start_caregiver(out),
             "person" => match self.ctx.transfer.clone() {
                 Some(target) => {
                     self.path.push("transfer".into());
@@ -634,6 +685,9 @@ impl Dialog {
                 }
                 if let Some(target) = other.strip_prefix("upcoming:") {
                     return self.upcoming_choice(target, out);
+                }
+                if let Some(target) = other.strip_prefix("caregiver:") {
+                    return self.caregiver_choice(target, out);
                 }
                 // Menus are validated at load; an unknown target is a prompt-file bug.
                 tracing::error!(goto = other, "menu option goes nowhere");
@@ -696,7 +750,8 @@ impl Dialog {
         if self.number_was_for_booking(out) {
             return;
         }
-        let routed = self.ctx.person.as_ref().is_some_and(|p| p.office_id.is_some() || p.postcode.is_some());
+        let routed =
+            self.ctx.person.as_ref().is_some_and(|p| p.office_id.is_some() || p.postcode.is_some()) || self.cared_office().is_some();
         if routed {
             self.before_store(out);
         } else {
@@ -745,10 +800,11 @@ impl Dialog {
             callback_number: self.number.clone(),
             postcode: self.postcode.clone().or_else(|| person.and_then(|p| p.postcode.clone())),
             person_id: person.map(|p| p.id.clone()),
-            person_office_id: person.and_then(|p| p.office_id.clone()),
+            person_office_id: person.and_then(|p| p.office_id.clone()).or_else(|| self.cared_office()),
             call_id: None,
             window: self.advice.window.flatten(),
             message_audio_path: self.advice.message.clone(),
+            caregiver_id: self.care.acting.clone(),
         }));
     }
 
@@ -1271,14 +1327,23 @@ mod tests {
                         follow_up = d.handle(Event::Booked(outcome));
                     }
                     Action::CancelBooking(_) | Action::CancelRide(_) => follow_up = d.handle(Event::Cancelled(Ok(()))),
+                    Action::CheckPin(_) => {
+                        let outcome = match pick() % 4 {
+                            0 => PinOutcome::Wrong,
+                            1 => PinOutcome::LockedNow,
+                            _ => caregiver::tests::erika_acting(),
+                        };
+                        follow_up = d.handle(Event::PinChecked(outcome));
+                    }
                     _ => {}
                 }
             }
             follow_up
         };
-        for walk in 0..400 {
-            let ctx = match walk % 4 {
+        for walk in 0..500 {
+            let ctx = match walk % 5 {
                 0 => erika(),
+                4 => caregiver::tests::klaus(&[("Erika Mustermann", false), ("Gisela Sonnenschein", walk % 2 == 0)]),
                 1 => CallContext {
                     upcoming: vec![offers::tests::ride(), Upcoming::Booking(offers::tests::booking())],
                     ..offers::tests::erika_with_areas()

@@ -170,7 +170,7 @@ pub(super) struct OffersDraft {
     /// History length when the first offer was read, to start again from there.
     history_at_first: usize,
     /// Index into the context's upcoming bookings being talked about.
-    upcoming: usize,
+    pub(super) upcoming: usize,
     /// Menus for spoken place names: everywhere, and in the district list.
     pub(super) spoken_areas: AreaMenu,
     pub(super) district_list: AreaMenu,
@@ -510,7 +510,7 @@ impl Dialog {
     }
 
     fn booker(&self, phone: PhoneNumber) -> Booker {
-        Booker { person_id: self.ctx.person.as_ref().map(|p| p.id.clone()), phone, caregiver_id: None, call_id: None }
+        Booker { person_id: self.ctx.person.as_ref().map(|p| p.id.clone()), phone, caregiver_id: self.care.acting.clone(), call_id: None }
     }
 
     pub(super) fn on_booked(&mut self, outcome: BookingOutcome, out: &mut Vec<Action>) {
@@ -613,7 +613,7 @@ impl Dialog {
             "keep" => {
                 out.push(Action::Say(Say::new("upcoming_kept")));
                 self.offers.upcoming += 1;
-                self.step = Step::Menu("main".into());
+                self.step = self.home_step();
                 self.history.clear();
                 if !self.tell_upcoming(out) {
                     self.prompt_step(out);
@@ -628,7 +628,7 @@ impl Dialog {
                     (Some(Upcoming::Ride(r)), _, Some(person)) => {
                         Action::CancelRide(CancelRideOrder { ride_id: r.id.clone(), person_id: person.id.clone() })
                     }
-                    _ => return self.go(Step::Menu("main".into()), out),
+                    _ => return self.go(self.home_step(), out),
                 };
                 self.step = Step::Storing;
                 out.push(action);
@@ -658,7 +658,7 @@ impl Dialog {
             }
         }
         self.offers.upcoming += 1;
-        self.step = Step::Menu("main".into());
+        self.step = self.home_step();
         self.prompt_step(out);
     }
 }

@@ -245,6 +245,7 @@ impl Dialog {
                 call_id: None,
                 window: None,
                 message_audio_path: None,
+                caregiver_id: self.care.acting.clone(),
             },
             person_id: person.id.clone(),
             place_id: self.offer().places[place].id.clone(),

@@ -27,7 +27,8 @@ pub fn page(title: &str, who: Option<&SignedIn>, content: Markup) -> Markup {
                             a href="/staff/queue" { "Warteschlange" }
                             @if who.session.staff.offer_office().is_some() { " " a href="/staff/offers" { "Angebote" } }
                             @if who.session.staff.ride_office().is_some() { " " a href="/staff/rides" { "Fahrten" } }
-                            @if who.session.staff.oversees() { " " a href="/staff/reports" { "Berichte" } " " a href="/staff/people" { "Personen" } }
+                            @if who.session.staff.people_office().is_some() { " " a href="/staff/people" { "Personen" } }
+                            @if who.session.staff.oversees() { " " a href="/staff/reports" { "Berichte" } }
                         }
                         div.user {
                             span { (who.session.staff.display_name) " (" (who.session.staff.role.label()) ")" }
@@ -86,6 +87,7 @@ pub fn event_label(kind: &str) -> &str {
         "attempt" => "Rückrufversuch",
         "closed" => "geschlossen",
         "reassigned" => "an anderes Büro gegeben",
+        "on_behalf" => "für die Person",
         other => other,
     }
 }

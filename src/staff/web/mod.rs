@@ -2,6 +2,7 @@
 //! the queue's live refresh, and the JSON API, all behind one session guard.
 
 pub(crate) mod actions;
+pub(crate) mod caregivers;
 mod chart;
 mod error;
 mod extract;
@@ -52,6 +53,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/staff/people/{id}", get(people::show))
         .route("/staff/people/{id}/export", get(people::download))
         .route("/staff/people/{id}/erase", post(people::erase_form))
+        .route("/staff/people/{id}/consent", post(caregivers::consent_submit))
+        .route("/staff/people/{id}/caregivers", post(caregivers::register_form))
+        .route("/staff/people/{id}/caregivers/{caregiver}/pin", post(caregivers::pin_form))
+        .route("/staff/people/{id}/caregivers/{caregiver}/unlock", post(caregivers::unlock_form))
+        .route("/staff/people/{id}/caregivers/{caregiver}/remove", post(caregivers::remove_form))
         .route("/staff/logout", post(login::logout))
         .merge(crate::staff::api::router())
         .route_layer(axum::middleware::from_fn_with_state(state, extract::guard));

@@ -1,11 +1,14 @@
-//! Data protection requests of one person, for coordinators and admins: find the
-//! person, download everything stored about them (JSON), or erase them. Every view,
-//! download and erasure is audit-logged. Other roles get 404, as for a missing page.
+//! Registered people: staff find the people of their office and keep their caregivers
+//! and consents (see [`super::caregivers`]); coordinators and admins also answer data
+//! protection requests (download everything stored about a person as JSON, or erase
+//! them). Every view, download, change and erasure is audit-logged. A person outside
+//! someone's offices, and the data protection pages for other roles, are 404.
 
 use super::error::StaffError;
 use super::extract::SignedIn;
 use super::layout::{csrf_field, page};
-use crate::domain::directory::{self, PersonListing};
+use crate::domain::caregivers::{self, Caregiver};
+use crate::domain::directory::{self, Consents, PersonListing};
 use crate::privacy::person::{self, Erased};
 use crate::server::AppState;
 use axum::Form;
@@ -27,15 +30,41 @@ pub struct Search {
     done: String,
 }
 
-/// People matching the search (none for an empty search: nobody browses the register).
+/// People matching the search within the staff member's offices. Staff of an office see
+/// their office's people without a search; across all offices nobody browses the
+/// register (an empty search finds no one).
 pub(crate) async fn search(app: &AppState, who: &SignedIn, q: &str) -> Result<Vec<PersonListing>, StaffError> {
-    allowed(who)?;
-    if q.trim().chars().count() < 2 {
+    let office = who.session.staff.people_office().ok_or(StaffError::NotFound)?;
+    if office.is_empty() && q.trim().chars().count() < 2 {
         return Ok(Vec::new());
     }
-    let found = directory::search_people(&app.db, q).await?;
+    let found = directory::search_people(&app.db, q, office).await?;
     who.audit(app, "person.search", "", "", &format!("{} Treffer", found.len())).await?;
     Ok(found)
+}
+
+/// The person `id`, if they are the staff member's to see.
+pub(crate) async fn person(app: &AppState, who: &SignedIn, id: &str) -> Result<PersonListing, StaffError> {
+    match directory::person_listing(&app.db, id).await? {
+        Some(p) if who.session.staff.may_see_person_of(p.office_id.as_deref()) => Ok(p),
+        _ => Err(StaffError::NotFound),
+    }
+}
+
+/// A person with their consents and caregivers, as the person page and the API show them.
+#[derive(Debug, serde::Serialize)]
+pub struct PersonDetail {
+    pub person: PersonListing,
+    pub consents: Consents,
+    pub caregivers: Vec<Caregiver>,
+}
+
+pub(crate) async fn detail(app: &AppState, who: &SignedIn, id: &str) -> Result<PersonDetail, StaffError> {
+    let person = person(app, who, id).await?;
+    let consents = directory::consents(&app.db, id).await?.ok_or(StaffError::NotFound)?;
+    let caregivers = caregivers::of_person(&app.db, id).await?;
+    who.audit(app, "person.view", "person", id, "").await?;
+    Ok(PersonDetail { person, consents, caregivers })
 }
 
 pub(crate) async fn export(app: &AppState, who: &SignedIn, id: &str) -> Result<serde_json::Value, StaffError> {
@@ -59,9 +88,13 @@ pub(crate) async fn erase(app: &AppState, who: &SignedIn, id: &str) -> Result<Er
 pub async fn list(State(app): State<AppState>, who: SignedIn, Query(s): Query<Search>) -> Result<Markup, StaffError> {
     let found = search(&app, &who, &s.q).await?;
     let content = html! {
-        h1 { "Personen und Datenschutz" }
+        h1 { "Personen" }
         @if s.done == "erased" { p.notice role="status" { "Die Daten der Person sind gelöscht." } }
-        p { "Auskunft (Art. 15 DSGVO) und Löschung (Art. 17 DSGVO) für registrierte Personen. Jeder Zugriff wird protokolliert." }
+        p {
+            "Registrierte Personen mit ihren Angehörigen und Helfern (Kümmerer) und ihren Einwilligungen. "
+            @if who.session.staff.oversees() { "Auskunft (Art. 15 DSGVO) und Löschung (Art. 17 DSGVO) auf der Seite der Person. " }
+            "Jeder Zugriff wird protokolliert."
+        }
         form.filters method="get" action="/staff/people" role="search" {
             div {
                 label for="q" { "Name oder Telefonnummer" }
@@ -69,7 +102,7 @@ pub async fn list(State(app): State<AppState>, who: SignedIn, Query(s): Query<Se
             }
             div { button type="submit" { "Suchen" } }
         }
-        @if !s.q.trim().is_empty() {
+        @if !s.q.trim().is_empty() || !found.is_empty() {
             table {
                 caption.skip { "Suchergebnis" }
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Telefon" } th scope="col" { "Postleitzahl" } } }
@@ -89,33 +122,41 @@ pub async fn list(State(app): State<AppState>, who: SignedIn, Query(s): Query<Se
     Ok(page("Personen", Some(&who), content))
 }
 
-pub async fn show(State(app): State<AppState>, who: SignedIn, Path(id): Path<String>) -> Result<Markup, StaffError> {
-    allowed(&who)?;
-    let p = directory::person_listing(&app.db, &id).await?.ok_or(StaffError::NotFound)?;
-    who.audit(&app, "person.view", "person", &id, "").await?;
+pub async fn show(
+    State(app): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Query(s): Query<Search>,
+) -> Result<Markup, StaffError> {
+    let PersonDetail { person: p, consents, caregivers } = detail(&app, &who, &id).await?;
     let content = html! {
         p { a href="/staff/people" { "← Zurück zur Suche" } }
         h1 { (p.name) }
+        @if let Some(done) = super::caregivers::done_message(&s.done) { p.notice role="status" { (done) } }
         dl.facts {
             dt { "Telefon" } dd { (p.phone.as_deref().unwrap_or("–")) }
             dt { "Postleitzahl" } dd { (p.postcode.as_deref().unwrap_or("–")) }
         }
-        h2 { "Auskunft" }
-        p { "Alle gespeicherten Daten dieser Person (Person, Angehörige, Anliegen mit Verlauf, Anrufe, Buchungen, Fahrten) als Datei." }
-        p { a.button href={ "/staff/people/" (p.id) "/export" } download { "Daten herunterladen (JSON)" } }
-        h2 { "Löschen" }
-        form.actions method="post" action={ "/staff/people/" (p.id) "/erase" } {
-            (csrf_field(&who))
-            p {
-                "Löscht die Person und ihre Angehörigen und entfernt Namen, Nummern, Adressen, Notizen und Sprachnachrichten "
-                "aus allen Anliegen, Anrufen, Buchungen und Fahrten. Offene Fahrten werden storniert. "
-                "Anonyme Zahlen für die Statistik bleiben. " strong { "Das lässt sich nicht rückgängig machen." }
+        (super::caregivers::consent_form(&who, &p.id, consents))
+        (super::caregivers::section(&who, app.config.dialog.timezone, &p.id, consents, &caregivers))
+        @if who.session.staff.oversees() {
+            h2 { "Auskunft" }
+            p { "Alle gespeicherten Daten dieser Person (Person, Angehörige, Anliegen mit Verlauf, Anrufe, Buchungen, Fahrten) als Datei." }
+            p { a.button href={ "/staff/people/" (p.id) "/export" } download { "Daten herunterladen (JSON)" } }
+            h2 { "Löschen" }
+            form.actions method="post" action={ "/staff/people/" (p.id) "/erase" } {
+                (csrf_field(&who))
+                p {
+                    "Löscht die Person und ihre Angehörigen und entfernt Namen, Nummern, Adressen, Notizen und Sprachnachrichten "
+                    "aus allen Anliegen, Anrufen, Buchungen und Fahrten. Offene Fahrten werden storniert. "
+                    "Anonyme Zahlen für die Statistik bleiben. " strong { "Das lässt sich nicht rückgängig machen." }
+                }
+                div {
+                    input #confirm type="checkbox" name="confirm" value="ja" required;
+                    label for="confirm" style="display:inline" { " Ja, alle Daten von " (p.name) " löschen" }
+                }
+                div.buttons { button.danger type="submit" { "Endgültig löschen" } }
             }
-            div {
-                input #confirm type="checkbox" name="confirm" value="ja" required;
-                label for="confirm" style="display:inline" { " Ja, alle Daten von " (p.name) " löschen" }
-            }
-            div.buttons { button.danger type="submit" { "Endgültig löschen" } }
         }
     };
     Ok(page(&p.name, Some(&who), content))
