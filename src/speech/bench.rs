@@ -59,6 +59,8 @@ pub enum BenchError {
     #[error(transparent)]
     Synth(#[from] SynthError),
     #[error(transparent)]
+    Keywords(#[from] crate::speech::keywords::KeywordError),
+    #[error(transparent)]
     Tts(#[from] TtsError),
     #[error(transparent)]
     Stt(#[from] SttError),
@@ -528,7 +530,7 @@ pub async fn run_keywords(opts: &BenchOptions) -> Result<KeywordFigures, BenchEr
 async fn keyword_figures(set: &TestSet, opts: &BenchOptions) -> Result<KeywordFigures, BenchError> {
     let dir =
         opts.keywords.as_deref().ok_or_else(|| BenchError::Set { path: "keywords".into(), message: "no keyword references".into() })?;
-    let references = Keywords::load(dir).map_err(|e| BenchError::Set { path: dir.display().to_string(), message: e.to_string() })?;
+    let references = Keywords::load(dir)?;
     // Keyword-free speech: the set's answers and every static prompt sentence.
     let mut free: Vec<String> =
         set.utterances.iter().map(|u| u.text.clone()).chain(opts.prompts.static_sentences().map(String::from)).collect();

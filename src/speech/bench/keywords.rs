@@ -42,7 +42,6 @@ pub(super) async fn figures(
     voices: &[TestVoice],
     renderer: &mut Renderer,
 ) -> Result<KeywordFigures, BenchError> {
-    let spotter_err = |e: crate::speech::keywords::KeywordError| BenchError::Set { path: "keywords".into(), message: e.to_string() };
     let mut busy = Duration::ZERO;
     let mut line_ms = 0u64;
 
@@ -53,7 +52,7 @@ pub(super) async fn figures(
             let speech = renderer.speech(voice, &phrase.text).await?;
             for noisy in [false, true] {
                 let line = sample_of(i, voice, &speech, noisy, 9000 + (i * 2 + usize::from(noisy)) as u64).line;
-                let mut spotter = keywords.spotter().map_err(spotter_err)?;
+                let mut spotter = keywords.spotter()?;
                 let started = Instant::now();
                 let spotted = line.chunks(FRAME_SAMPLES).find_map(|f| spotter.push(f));
                 busy += started.elapsed();
@@ -74,7 +73,7 @@ pub(super) async fn figures(
     for voice in voices {
         for noisy in [false, true] {
             // One spotter per voice and line, listening to all of it like a long call.
-            let mut spotter = keywords.spotter().map_err(spotter_err)?;
+            let mut spotter = keywords.spotter()?;
             for (i, text) in free.iter().enumerate() {
                 let speech = renderer.speech(voice, text).await?;
                 let sample = sample_of(i, voice, &speech, noisy, 5000 + (i * 2 + usize::from(noisy)) as u64);
