@@ -398,3 +398,68 @@ async fn a_peer_that_stops_reading_or_goes_quiet_ends_only_its_own_call() {
     assert!(quiet_after >= Duration::from_secs(9) && quiet_after < Duration::from_secs(30), "{quiet_after:?}");
     app.stop().await;
 }
+
+/// The provider plays what it has buffered and echoes our mark when the audio before it
+/// has been played. The hotline must not close the stream before the goodbye's mark comes
+/// back (that would cut the goodbye off), and then closes it cleanly, so even a peer that
+/// reads slowly receives everything that was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hotline_hangs_up_only_after_its_goodbye_was_played() {
+    const ECHO_DELAY: Duration = Duration::from_millis(1500);
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut ws = media_socket(&app.base).await;
+    ws.send(Message::Text(start_message_for("CAbye", "audio/x-mulaw").into())).await.unwrap();
+    // A callback request by keys, each pressed as soon as the hotline starts its answer.
+    let mut keys = vec!["2", "3", "1", "1", "3"];
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut media_since_key = 0;
+    let mut goodbye_echo: Option<(tokio::time::Instant, String)> = None;
+    let mut echoed_at = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let (code, after_echo) = loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                assert!(tokio::time::Instant::now() < deadline, "the hotline never hung up");
+                if media_since_key > 10 && let Some(key) = keys.pop() {
+                    let dtmf = serde_json::json!({"event": "dtmf", "streamSid": "MZ1", "dtmf": {"digit": key}});
+                    ws.send(Message::Text(dtmf.to_string().into())).await.unwrap();
+                    media_since_key = 0;
+                }
+                if let Some((_, name)) = goodbye_echo.take_if(|(due, _)| *due <= tokio::time::Instant::now()) {
+                    let echo = serde_json::json!({"event": "mark", "streamSid": "MZ1", "mark": {"name": name}});
+                    ws.send(Message::Text(echo.to_string().into())).await.unwrap();
+                    echoed_at = Some(tokio::time::Instant::now());
+                }
+                // Closing frames race with this audio; the server may already be gone.
+                let _ = ws.send(Message::Text(media_message().into())).await;
+            }
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    match v["event"].as_str() {
+                        Some("media") => media_since_key += 1,
+                        Some("mark") => {
+                            let name = v["mark"]["name"].as_str().unwrap().to_string();
+                            if name.ends_with(":goodbye") {
+                                goodbye_echo = Some((tokio::time::Instant::now() + ECHO_DELAY, name));
+                            } else {
+                                let echo = serde_json::json!({"event": "mark", "streamSid": "MZ1", "mark": {"name": name}});
+                                ws.send(Message::Text(echo.to_string().into())).await.unwrap();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    break (frame.map(|f| f.code), echoed_at.map(|at| at.elapsed()));
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the stream ended without a clean close: {other:?}"),
+            }
+        }
+    };
+    assert_eq!(code, Some(CloseCode::Normal));
+    assert!(after_echo.is_some(), "the hotline closed before the goodbye was reported played");
+    assert_eq!(outcome_within(&app.db, "CAbye", 10).await.as_deref(), Some("ticket_created"));
+    app.stop().await;
+}

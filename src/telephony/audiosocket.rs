@@ -9,7 +9,7 @@
 //! prompt we simply stop sending) and `0x00` to hang up. Caller ID does not travel in AudioSocket: the dialplan registers it for
 //! the UUID first (`POST /audiosocket/caller`, see the README), and the call looks it up.
 
-use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call};
+use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call, wind_down};
 use crate::audio::Framer;
 use crate::audio::dtmf::DtmfDetector;
 use crate::domain::{PhoneNumber, calls};
@@ -211,8 +211,8 @@ async fn handle(stream: TcpStream, app: AppState) -> Result<(), String> {
     let reader_task = tokio::spawn(read_loop(reader, in_tx));
     let writer_task = tokio::spawn(write_loop(write_half, out_rx));
     run_call(app, CallIo { inbound: in_rx, outbound: out_tx }, meta).await;
-    reader_task.abort();
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer_task).await;
+    // Audio is paced in real time, so there is no far-end buffer to wait for.
+    wind_down(reader_task, writer_task, Duration::ZERO).await;
     Ok(())
 }
 

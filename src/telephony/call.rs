@@ -66,6 +66,23 @@ pub enum Outbound {
     Hangup,
 }
 
+/// Time the peer gets to close its side once we have closed ours.
+const PEER_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ends a transport connection without cutting its end off. The writer sends what is
+/// still queued (waiting up to `far_end` for a provider that buffers audio to play it)
+/// and closes; the reader then takes in the peer's last messages until the peer closes
+/// too. Dropping the socket with unread data would reset the connection instead, and a
+/// reset can throw away the goodbye still in flight to the caller.
+pub async fn wind_down(mut reader: JoinHandle<()>, mut writer: JoinHandle<()>, far_end: Duration) {
+    if tokio::time::timeout(far_end + PEER_CLOSE_TIMEOUT, &mut writer).await.is_err() {
+        writer.abort();
+    }
+    if tokio::time::timeout(PEER_CLOSE_TIMEOUT, &mut reader).await.is_err() {
+        reader.abort();
+    }
+}
+
 /// Copies one frame of a clip, padding with silence past its end.
 pub fn frame_of(clip: &Pcm, offset: usize) -> [i16; FRAME_SAMPLES] {
     let mut frame = [0i16; FRAME_SAMPLES];

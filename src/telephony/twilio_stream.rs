@@ -7,7 +7,7 @@
 //! into frames; the call itself runs in [`run_call`]. Garbage from the peer is logged and
 //! tolerated up to a limit, then the socket is closed with a policy-violation code.
 
-use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call};
+use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call, wind_down};
 use super::twilio::{PARAM_CALL_SID, PARAM_CALLED, PARAM_CALLER, authenticate};
 use crate::audio::{Framer, g711};
 use crate::domain::PhoneNumber;
@@ -24,7 +24,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Largest message we accept (a 20 ms media frame is about 400 bytes of JSON).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -40,6 +40,9 @@ const OUTBOUND_QUEUE: usize = 50;
 const SILENT_PEER_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer that accepts no data for this long is gone (half-open or stuck).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a hang-up waits for the provider to report the last prompt played (Twilio
+/// plays what it has buffered and echoes our mark; closing earlier cuts the goodbye off).
+const LAST_MARK_TIMEOUT: Duration = Duration::from_secs(5);
 /// WebSocket close codes (RFC 6455).
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_POLICY: u16 = 1008;
@@ -144,12 +147,11 @@ async fn serve(app: AppState, socket: WebSocket) {
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(OUTBOUND_QUEUE);
     let close_reason: CloseReason = Arc::default();
-    let writer = tokio::spawn(write_loop(sink, out_rx, start.stream_sid.clone(), Arc::clone(&close_reason)));
-    let reader = tokio::spawn(read_loop(source, in_tx, close_reason));
+    let (played_tx, played_rx) = watch::channel(None);
+    let writer = tokio::spawn(write_loop(sink, out_rx, start.stream_sid.clone(), Arc::clone(&close_reason), played_rx));
+    let reader = tokio::spawn(read_loop(source, in_tx, close_reason, played_tx));
     run_call(app, CallIo { inbound: in_rx, outbound: out_tx }, meta).await;
-    reader.abort();
-    // The writer ends once the call has dropped its sender; give a dead peer a bound.
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    wind_down(reader, writer, LAST_MARK_TIMEOUT).await;
 }
 
 /// Reads until `start`; `connected` and early marks may precede it.
@@ -189,7 +191,7 @@ async fn handshake(source: &mut Source) -> Result<StartInfo, String> {
     Err("peer left before start".into())
 }
 
-async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_reason: CloseReason) {
+async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_reason: CloseReason, played: watch::Sender<Option<String>>) {
     let mut bad = 0u32;
     let mut media_buf = vec![0u8; MAX_MEDIA_BYTES + 3];
     let mut framer = Framer::default();
@@ -240,6 +242,7 @@ async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_rea
             },
             Ok(StreamMessage::Mark { mark }) => {
                 tracing::debug!(mark = %mark.name, "played");
+                played.send_replace(Some(mark.name));
                 None
             }
             Ok(StreamMessage::Stop) => break,
@@ -264,9 +267,16 @@ fn break_with(reason: &CloseReason, text: &str) {
     *reason.lock().expect("close reason lock") = Some((CLOSE_POLICY, text.to_string()));
 }
 
-async fn write_loop(mut sink: Sink, mut outbound: mpsc::Receiver<Outbound>, stream_sid: String, close_reason: CloseReason) {
+async fn write_loop(
+    mut sink: Sink,
+    mut outbound: mpsc::Receiver<Outbound>,
+    stream_sid: String,
+    close_reason: CloseReason,
+    mut played: watch::Receiver<Option<String>>,
+) {
     let sid = serde_json::to_string(&stream_sid).expect("string serialises");
     let mut ulaw = Vec::with_capacity(crate::audio::FRAME_SAMPLES);
+    let mut last_mark = None;
     while let Some(out) = outbound.recv().await {
         let json = match out {
             Outbound::Audio { clip, offset } => {
@@ -274,11 +284,27 @@ async fn write_loop(mut sink: Sink, mut outbound: mpsc::Receiver<Outbound>, stre
                 format!(r#"{{"event":"media","streamSid":{sid},"media":{{"payload":"{}"}}}}"#, BASE64.encode(&ulaw))
             }
             Outbound::Mark(name) => {
-                let name = serde_json::to_string(&name).expect("string serialises");
-                format!(r#"{{"event":"mark","streamSid":{sid},"mark":{{"name":{name}}}}}"#)
+                let json = format!(
+                    r#"{{"event":"mark","streamSid":{sid},"mark":{{"name":{}}}}}"#,
+                    serde_json::to_string(&name).expect("string serialises")
+                );
+                last_mark = Some(name);
+                json
             }
-            Outbound::Clear => format!(r#"{{"event":"clear","streamSid":{sid}}}"#),
-            Outbound::Hangup => break,
+            Outbound::Clear => {
+                last_mark = None;
+                format!(r#"{{"event":"clear","streamSid":{sid}}}"#)
+            }
+            Outbound::Hangup => {
+                // The goodbye is still in the provider's buffer until its mark comes back.
+                if let Some(mark) = last_mark {
+                    let echoed = played.wait_for(|echo| echo.as_ref() == Some(&mark));
+                    if tokio::time::timeout(LAST_MARK_TIMEOUT, echoed).await.is_err() {
+                        tracing::warn!(%mark, "last prompt not reported played in time; hanging up anyway");
+                    }
+                }
+                break;
+            }
         };
         match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Text(json.into()))).await {
             Ok(Ok(())) => {}
