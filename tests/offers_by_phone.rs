@@ -189,6 +189,7 @@ async fn a_returning_caller_cancels_her_ride() {
             window: None,
             message_audio_path: None,
             caregiver_id: None,
+            urgent: false,
         },
         person_id: erika,
         place_id: "augenarzt-lindner".into(),

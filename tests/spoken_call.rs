@@ -82,6 +82,26 @@ async fn speech_over_the_greeting_stops_it_and_mitarbeiter_puts_the_caller_throu
     app.stop().await;
 }
 
+/// A caller who says she has fallen hears first to dial 112; asked whether she wants the
+/// office (closed now), she presses 1 and her callback goes to the top of the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_emergency_brings_the_112_and_an_urgent_callback() {
+    let app = spawn_listening_app(Backend::Sqlite).await;
+    set_offices_open(&app, false).await;
+    let report = dial(&erika_speaking(&app, r#"pause:3000 bargein:"Hilfe, ich bin gestürzt." 1,1"#), Some(&prompts())).await.unwrap();
+    let lines = format!("{:#?}", report.lines);
+    let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).filter(|p| *p != "one_moment").collect();
+    assert_eq!(heard, ["emergency_112", "emergency_menu", "emergency_callback", "confirm_number", "urgent_received", "goodbye"], "{lines}");
+    let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;
+    assert_eq!((path.as_str(), outcome.as_str()), ("main>emergency>emergency:office>number:ok>stored", "ticket_created"), "{lines}");
+    let t = sqlx::query("SELECT topic, priority, office_id FROM tickets").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(
+        (t.get::<String, _>("topic"), t.get::<i64, _>("priority"), t.get::<String, _>("office_id")),
+        ("notfall".into(), 1, "do-hoerde".into())
+    );
+    app.stop().await;
+}
+
 /// Words the dialog cannot use get a kind "not understood" and the question again; the
 /// keypad still works, and nothing is stored from a misunderstanding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

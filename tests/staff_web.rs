@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::staff::{HOERDE, PASSWORD, Staff, WEST, add_ticket, add_user, set_cookie, submit_login};
+use common::staff::{HOERDE, PASSWORD, Staff, WEST, add_ticket, add_user, phone_ticket, set_cookie, submit_login};
 use common::{Backend, TestApp, spawn_app};
-use seniorentelefon::domain::tickets::TicketKind;
+use seniorentelefon::domain::tickets::{self, NewTicket, TicketKind};
 use sqlx::Row;
 
 async fn app_with_staff(backend: Backend) -> TestApp {
@@ -325,6 +325,12 @@ async fn queue_shows_call_details_filters_and_due_colours() {
     let html = anna.get("/staff/queue").await.text().await.unwrap();
     assert!(html.contains("überfällig") && html.contains("heute fällig"), "{html}");
     assert!(html.find(&late).unwrap() < html.find(&today).unwrap(), "overdue first");
+    // A caller who spoke of an emergency comes before everything else.
+    let urgent = NewTicket { urgent: true, ..phone_ticket(TicketKind::Callback, "notfall", HOERDE) };
+    let urgent = tickets::create(&app.db, &urgent, "").await.unwrap().id;
+    let html = anna.get("/staff/queue").await.text().await.unwrap();
+    assert!(html.find(&urgent).unwrap() < html.find(&late).unwrap(), "urgent first");
+    assert_eq!(html.matches("due urgent").count(), 1, "{html}");
     let filtered = anna.get("/staff/queue?kind=digital_help").await.text().await.unwrap();
     assert!(filtered.contains(&today) && !filtered.contains(&late));
     let by_topic = anna.get("/staff/queue?topic=pflege").await.text().await.unwrap();

@@ -174,6 +174,7 @@ pub async fn check_pin(db: &Db, caregiver_id: &str, pin: &Pin, default_office: &
         window: None,
         message_audio_path: None,
         caregiver_id: Some(caregiver_id.to_string()),
+        urgent: false,
     };
     // Routing reads only; the transaction below starts with its write (see offers::booking).
     let office = tickets::route(db, &ticket, default_office).await?;

@@ -47,6 +47,8 @@ pub struct NewTicket {
     pub message_audio_path: Option<String>,
     /// The caregiver who asked for it on the person's behalf.
     pub caregiver_id: Option<String>,
+    /// The caller mentioned an emergency: the ticket goes to the top of the queue.
+    pub urgent: bool,
 }
 
 /// A time of day to be called back ("vormittags": 09:00 to 12:00), on working days.
@@ -132,8 +134,8 @@ pub(crate) async fn insert_by(
     let ts = now();
     sqlx::query(
         "INSERT INTO tickets (id, kind, office_id, person_id, call_id, topic, callback_number, postcode, window_start, window_end,
-                              message_audio_path, caregiver_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+                              message_audio_path, caregiver_id, priority, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
     )
     .bind(&id)
     .bind(ticket.kind.as_str())
@@ -147,6 +149,7 @@ pub(crate) async fn insert_by(
     .bind(ticket.window.map(|(_, end)| timestamp(end)))
     .bind(ticket.message_audio_path.as_deref())
     .bind(ticket.caregiver_id.as_deref())
+    .bind(i64::from(ticket.urgent))
     .bind(&ts)
     .execute(&mut **tx)
     .await?;

@@ -130,6 +130,7 @@ pub async fn book(db: &Db, offer_date_id: &str, seats: NonZeroU32, who: &Booker,
         window: None,
         message_audio_path: None,
         caregiver_id: who.caregiver_id.clone(),
+        urgent: false,
     };
     let detail = format!("Anmeldung: {title}, {starts_at}, Plätze: {seats}");
     let ticket_id = tickets::insert(&mut tx, &ticket, &office_id, &detail).await?;

@@ -187,6 +187,7 @@ pub async fn cancel_date(db: &Db, date_id: &str, actor: &str, reason: &str) -> R
             window: None,
             message_audio_path: None,
             caregiver_id: None,
+            urgent: false,
         };
         created.push(tickets::insert_by(&mut tx, &ticket, &office_id, &detail, actor).await?);
     }

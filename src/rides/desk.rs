@@ -222,6 +222,7 @@ pub async fn decline(db: &Db, id: &str, actor: &str, reason: &str) -> Result<Str
         window: None,
         message_audio_path: None,
         caregiver_id: None,
+        urgent: false,
     };
     let when = parse_local(&ride.appointment_at).map(|t| t.format("%d.%m.%Y %H:%M").to_string()).unwrap_or(ride.appointment_at.clone());
     let detail = format!("Fahrt am {when} zu {} abgelehnt: {reason}. Bitte die Person anrufen und Bescheid geben.", ride.destination);

@@ -19,7 +19,12 @@ pub async fn add_user(db: &Db, username: &str, role: &str, office: Option<&str>)
 
 /// A ticket routed by postcode, as the phone dialog stores one.
 pub async fn add_ticket(db: &Db, kind: TicketKind, topic: &str, postcode: &str) -> String {
-    let ticket = NewTicket {
+    tickets::create(db, &phone_ticket(kind, topic, postcode), "").await.unwrap().id
+}
+
+/// A request as the phone dialog collects one, routed by postcode.
+pub fn phone_ticket(kind: TicketKind, topic: &str, postcode: &str) -> NewTicket {
+    NewTicket {
         kind,
         topic: topic.to_string(),
         callback_number: Some(PhoneNumber::parse("+49 231 5551 2345").unwrap()),
@@ -30,8 +35,8 @@ pub async fn add_ticket(db: &Db, kind: TicketKind, topic: &str, postcode: &str) 
         window: None,
         message_audio_path: None,
         caregiver_id: None,
-    };
-    tickets::create(db, &ticket, "").await.unwrap().id
+        urgent: false,
+    }
 }
 
 /// The value of `name="NAME" value="..."` in a page.

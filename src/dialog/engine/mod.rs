@@ -211,6 +211,10 @@ pub struct Dialog {
     advice: AdviceDraft,
     offers: OffersDraft,
     care: CareDraft,
+    /// The caller mentioned an emergency during this call.
+    emergency: bool,
+    /// The request is an urgent callback (an emergency was mentioned).
+    urgent: bool,
 }
 
 /// What an advisor callback collects after the number: when to call, and a message.
@@ -248,6 +252,8 @@ impl Dialog {
             advice: AdviceDraft::default(),
             offers,
             care,
+            emergency: false,
+            urgent: false,
         }
     }
 
@@ -538,6 +544,10 @@ impl Dialog {
     }
 
     fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
+        if self.expectation().is_some() && understand::emergency(text) {
+            // Asked whether to reach the office, an emergency word means yes.
+            return if self.step == Step::Menu("emergency".into()) { self.on_key('1', out) } else { self.emergency(out) };
+        }
         // Where offers are looked for, a part of town or a postcode may be said at once.
         let asks_place = matches!(&self.step, Step::ChooseDistrict) || self.step == Step::Menu("offers_where".into());
         if asks_place && self.spoken_area(text, out) {
@@ -621,6 +631,17 @@ impl Dialog {
         match self.silences {
             1 => out.push(Action::Say(Say::new("no_input"))),
             n if n < MAX_SILENCES => out.push(Action::Say(Say::new("no_input_again"))),
+            // Someone who spoke of an emergency and then fell silent is not simply hung up on.
+            _ if self.emergency && self.ctx.caller.is_some() => {
+                self.path.push("emergency:silent".into());
+                self.kind = TicketKind::Callback;
+                self.topic = "notfall".into();
+                self.urgent = true;
+                self.number = self.ctx.caller.clone();
+                out.push(Action::Say(Say::new("emergency_silent")));
+                self.store(out);
+                return;
+            }
             _ => {
                 out.push(Action::Say(Say::new("goodbye_no_input")));
                 out.push(Action::HangUp);
@@ -641,6 +662,12 @@ impl Dialog {
                 self.go(Step::Menu("callback_topic".into()), out)
             }
             "offers" => self.start_offers(out),
+            "emergency:office" if self.ctx.transfer.is_none() => {
+                self.urgent = true;
+                self.callback_instead(TicketKind::Callback, "notfall", "emergency_callback", out)
+            }
+            "emergency:office" => self.choose("person", out),
+            "emergency:continue" => self.back(out),
             "ride" => self.start_ride(out),
             "caregiver" => self.start_caregiver(out),
             "person" => match self.ctx.transfer.clone() {
@@ -695,6 +722,15 @@ impl Dialog {
                 self.prompt_step(out)
             }
         }
+    }
+
+    /// Possibly an emergency: first and clearly the 112, then the office at once, or on
+    /// with what the caller was doing.
+    fn emergency(&mut self, out: &mut Vec<Action>) {
+        self.path.push("emergency".into());
+        self.emergency = true;
+        out.push(Action::Say(Say::new("emergency_112")));
+        self.go(Step::Menu("emergency".into()), out);
     }
 
     /// A request that a person at the office takes up by calling back, said with `intro`.
@@ -805,6 +841,7 @@ impl Dialog {
             window: self.advice.window.flatten(),
             message_audio_path: self.advice.message.clone(),
             caregiver_id: self.care.acting.clone(),
+            urgent: self.urgent,
         }));
     }
 
@@ -817,6 +854,11 @@ impl Dialog {
                 self.path.push("stored".into());
                 if self.ride_booked() {
                     out.push(Action::Say(Say::with("ride_received", &[("office", stored.office_name)])));
+                } else if self.urgent {
+                    out.push(Action::Say(Say::with(
+                        "urgent_received",
+                        &[("office", stored.office_name), ("number", self.spoken_number())],
+                    )));
                 } else {
                     out.push(Action::Say(Say::with(
                         "request_received",
@@ -1089,6 +1131,76 @@ mod tests {
         assert_eq!((t.kind, t.topic.as_str()), (TicketKind::Callback, "persoenlich"));
     }
 
+    /// "Notfall", "gestürzt", "Schmerzen" at any step: the 112 first, then the office at
+    /// once (an urgent callback while it is closed), or on where the caller was.
+    #[test]
+    fn emergency_words_bring_the_112_then_the_office_or_back_to_the_question() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        let a = d.handle(speech("Hilfe, ich bin gestürzt."));
+        assert_eq!(said(&a), ["emergency_112", "emergency_menu"]);
+        assert_eq!(a.last(), Some(&Action::Listen));
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["main_menu"], "2: on with the question");
+        assert_eq!(said(&d.handle(Event::Key('3'))), ["callback_topic_menu"]);
+        assert_eq!(said(&d.handle(speech("Ich habe so starke Schmerzen."))), ["emergency_112", "emergency_menu"]);
+        assert_eq!(said(&d.handle(speech("Ja, bitte."))), ["emergency_callback", "confirm_number"]);
+        let a = d.handle(Event::Key('1'));
+        let t = stored(&a).expect("stored at once, without window or message");
+        assert_eq!((t.kind, t.topic.as_str(), t.urgent), (TicketKind::Callback, "notfall", true));
+        assert_eq!(t.callback_number.as_ref().unwrap().as_str(), "+4923155512345");
+        let a = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() })));
+        assert_eq!(said(&a), ["urgent_received", "goodbye"]);
+        assert_eq!(d.path(), "main>emergency>emergency:continue>back>callback>emergency>said>emergency:office>number:ok>stored");
+
+        // An ordinary request stays ordinary; a denial is no emergency.
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(speech("Es ist kein Notfall."))), ["not_understood", "main_menu"]);
+        let a = keys(&mut d, "31132");
+        assert!(!stored(&a).unwrap().urgent);
+    }
+
+    #[test]
+    fn an_emergency_while_the_office_is_open_is_put_through() {
+        let office = PhoneNumber::parse("+492315550110").unwrap();
+        let ctx = CallContext {
+            transfer: Some(TransferTarget { office_name: "Seniorenbüro Hörde".into(), number: office.clone() }),
+            ..erika()
+        };
+        let mut d = Dialog::new(prompts(), ctx);
+        d.handle(Event::CallStarted);
+        keys(&mut d, "3");
+        assert_eq!(said(&d.handle(speech("Ich kriege keine Luft"))), ["emergency_112", "emergency_menu"]);
+        // Another emergency word at the question means yes.
+        let a = d.handle(speech("Notfall!"));
+        assert_eq!(said(&a), ["transfer_connecting"]);
+        assert_eq!(a.last(), Some(&Action::Transfer(office)));
+    }
+
+    #[test]
+    fn a_caller_silent_after_an_emergency_gets_an_urgent_callback() {
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        d.handle(speech("Mein Mann ist hingefallen"));
+        d.handle(Event::Silence);
+        d.handle(Event::Silence);
+        let a = d.handle(Event::Silence);
+        assert_eq!(said(&a), ["emergency_silent"]);
+        let t = stored(&a).expect("urgent callback");
+        assert_eq!((t.topic.as_str(), t.urgent), ("notfall", true));
+        let a = d.handle(Event::Stored(Ok(Stored { office_name: "Seniorenbüro Hörde".into() })));
+        assert_eq!(said(&a), ["urgent_received", "goodbye"]);
+        assert_eq!(a.last(), Some(&Action::HangUp));
+
+        // Without a number to call back, the call ends as for any silent caller.
+        let mut d = Dialog::new(prompts(), CallContext::default());
+        d.handle(Event::CallStarted);
+        d.handle(speech("Notfall"));
+        let a: Vec<Action> = (0..3).flat_map(|_| d.handle(Event::Silence)).collect();
+        assert_eq!(said(&a).last(), Some(&"goodbye_no_input"));
+        assert!(stored(&a).is_none());
+    }
+
     #[test]
     fn a_person_is_put_through_while_the_office_is_open() {
         let office = PhoneNumber::parse("+492315550110").unwrap();
@@ -1357,9 +1469,10 @@ mod tests {
                 while !actions.is_empty() {
                     actions = check(&actions, &mut d);
                 }
-                let event = match next() % 10 {
+                let event = match next() % 12 {
                     0 => Event::Silence,
                     1 => Event::Speech { text: "ja".into(), confidence: 0.8 },
+                    2 => Event::Speech { text: "Ich bin gestürzt".into(), confidence: 0.8 },
                     _ => Event::Key(keys[(next() % keys.len() as u64) as usize]),
                 };
                 actions = d.handle(event);

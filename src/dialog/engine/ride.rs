@@ -246,6 +246,7 @@ impl Dialog {
                 window: None,
                 message_audio_path: None,
                 caregiver_id: self.care.acting.clone(),
+                urgent: false,
             },
             person_id: person.id.clone(),
             place_id: self.offer().places[place].id.clone(),

@@ -11,6 +11,7 @@
 //! "am Dienstag zurück" is a date, "zwei Personen" no request for a person.
 
 mod dates;
+mod emergency;
 mod intents;
 mod menu;
 mod numbers;
@@ -70,6 +71,12 @@ pub fn understand(text: &str, expectation: &Expectation, today: NaiveDate) -> Op
         Expectation::Time => times::time(&tokens).map(Understood::Time),
     };
     answer.or_else(|| intents::intent(&tokens))
+}
+
+/// Whether `text` mentions a possible emergency ("Notfall", "gestürzt", "keine Luft"),
+/// whatever the step expects.
+pub fn emergency(text: &str) -> bool {
+    emergency::mentioned(&words::tokens(text))
 }
 
 /// The words of `text` as understanding compares them, for word error rates: folded

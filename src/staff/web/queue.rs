@@ -132,6 +132,7 @@ fn rows(app: &AppState, who: &SignedIn, list: &[Ticket]) -> Markup {
             tr {
                 td {
                     @if t.status == "closed" { "–" } @else {
+                        @if t.priority > 0 { span class="due urgent" { "dringend" } br; }
                         span class=(urgency.class()) { (urgency.label()) } br; (local_time(&t.due_at, tz))
                     }
                 }

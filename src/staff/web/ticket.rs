@@ -56,7 +56,7 @@ fn detail(tz: &Tz, who: &SignedIn, t: &Ticket, events: &[TicketEvent], offices: 
     let action = |what: &str| format!("/staff/tickets/{}/{what}", t.id);
     html! {
         p { a href="/staff/queue" { "← Zurück zur Warteschlange" } }
-        h1 { (kind_label(&t.kind)) ": " (t.topic) }
+        h1 { (kind_label(&t.kind)) ": " (t.topic) @if t.priority > 0 { " " span class="due urgent" { "dringend" } } }
         @if let Some(d) = done { p.notice role="status" { (d) } }
         dl.facts {
             dt { "Status" } dd { (status_label(&t.status)) @if let Some(a) = &t.assignee { " (" (a) ")" } }
