@@ -5,34 +5,14 @@
 
 mod common;
 
-use common::{AUDIOSOCKET_TOKEN, Backend, TestApp, ended_call, prompts, root, set_offices_open, spawn_app_with};
-use seniorentelefon::caller::{CallOptions, dial};
-use seniorentelefon::speech::tts::{Tts, VoicesConfig};
+use common::speaking::{ERIKA, erika_speaking, message_of_the_ticket, spawn_listening_app};
+use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, prompts, set_offices_open};
+use seniorentelefon::caller::dial;
 use sqlx::Row;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-const ERIKA: &str = "+4923155512345";
 /// The Seniorenbüro Hörde (Erika's office) in the demo directory.
 const HOERDE: &str = "+4923155501100";
-
-async fn spawn_listening_app(backend: Backend) -> TestApp {
-    let model = root().join("voices/whisper/ggml-base.bin");
-    assert!(model.is_file(), "{} is missing: run scripts/setup.sh", model.display());
-    spawn_app_with(backend, &[("HOTLINE_SPEECH_WHISPER_MODEL", model.to_str().unwrap())]).await
-}
-
-/// Erika, answering with her voice. She waits longer than the keypad caller before she
-/// answers, so an "einen Moment bitte" while her last answer is still being recognised (on
-/// a busy machine) is not taken for the next question.
-fn erika_speaking(app: &TestApp, script: &str) -> CallOptions {
-    let voices = VoicesConfig::load(&root().join("voices/voices.toml")).unwrap();
-    let mut options = app.caller(ERIKA, script);
-    options.voice = Some(Arc::new(Tts::start(voices.voice("de").unwrap(), 1).unwrap()));
-    options.think = Duration::from_millis(3000);
-    options
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_is_requested_by_voice_over_audiosocket() {
@@ -118,20 +98,6 @@ async fn an_answer_that_is_not_understood_is_asked_again() {
     let tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(tickets, 0);
     app.stop().await;
-}
-
-/// The message row of the only ticket, once its transcript is in (it is made after the
-/// call): (window_start, message_audio_path, transcript).
-async fn message_of_the_ticket(app: &TestApp) -> (Option<String>, Option<String>, Option<String>) {
-    for _ in 0..600 {
-        let r = sqlx::query("SELECT window_start, message_audio_path, transcript FROM tickets").fetch_one(app.db.pool()).await.unwrap();
-        let transcript: Option<String> = r.get("transcript");
-        if transcript.is_some() {
-            return (r.get("window_start"), r.get("message_audio_path"), transcript);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the voice message was not transcribed within a minute");
 }
 
 /// Keys through the advisor callback, a morning window, then a spoken message after the

@@ -1,13 +1,17 @@
 //! The staff workspace in a real browser: headless Chromium driven over WebDriver
 //! (Debian's chromium and chromium-driver, installed by scripts/setup.sh). A staff member
-//! signs in, sees only their office's tickets, claims one, adds a note and closes it.
+//! signs in, sees only their office's tickets, claims one, adds a note and closes it; and a
+//! request phoned in with a voice message is played and closed in the browser.
 //! Screenshots of the queue and the ticket page land in `<target>/test-artifacts/`.
 
 mod common;
 
+use common::speaking::{erika_speaking, message_of_the_ticket, spawn_listening_app};
 use common::staff::{HOERDE, PASSWORD, WEST, add_ticket, add_user};
 use common::{Backend, spawn_app};
 use fantoccini::{Client, ClientBuilder, Locator};
+use seniorentelefon::audio::wav;
+use seniorentelefon::caller::dial;
 use seniorentelefon::domain::tickets::TicketKind;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -79,6 +83,15 @@ async fn wait_for_text(c: &Client, text: &str) {
     }
 }
 
+/// Opens the queue, is sent to the login, and signs in there with the keyboard.
+async fn sign_in_to_the_queue(c: &Client, base: &str, username: &str) {
+    c.goto(&format!("{base}/staff/queue")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/staff/login"), "signed out: to the login");
+    c.find(Locator::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    // Enter submits, as for anyone working with the keyboard.
+    c.find(Locator::Id("password")).await.unwrap().send_keys(&format!("{PASSWORD}\u{E007}")).await.unwrap();
+}
+
 #[tokio::test]
 async fn staff_member_signs_in_claims_notes_and_closes_in_chromium() {
     let app = spawn_app(Backend::Sqlite).await;
@@ -92,11 +105,7 @@ async fn staff_member_signs_in_claims_notes_and_closes_in_chromium() {
 
     let driver = Driver::start().await;
     let c = driver.browser().await;
-    c.goto(&format!("{}/staff/queue", app.base)).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/staff/login"), "signed out: to the login");
-    c.find(Locator::Id("username")).await.unwrap().send_keys("anna").await.unwrap();
-    // Enter submits, as for anyone working with the keyboard.
-    c.find(Locator::Id("password")).await.unwrap().send_keys(&format!("{PASSWORD}\u{E007}")).await.unwrap();
+    sign_in_to_the_queue(&c, &app.base, "anna").await;
     wait_for_text(&c, "Warteschlange – Seniorenbüro Hörde").await;
     let queue = c.source().await.unwrap();
     assert!(queue.contains("pflege") && queue.contains("smartphone"));
@@ -124,5 +133,76 @@ async fn staff_member_signs_in_claims_notes_and_closes_in_chromium() {
         .await
         .unwrap();
     assert_eq!(kinds, ["created", "claimed", "note", "closed"]);
+    app.stop().await;
+}
+
+/// From a phone call to a closed ticket: Erika asks by keypad for an advisor to call her
+/// back and leaves a spoken message after the tone. Anna of her office finds the request
+/// in the queue, plays the message in the browser, reads its transcript, claims it and
+/// closes it with a call-back marked done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phoned_in_voice_message_is_played_and_closed_in_chromium() {
+    let app = spawn_listening_app(Backend::Sqlite).await;
+    add_user(&app.db, "anna", "staff", Some("do-hoerde")).await;
+    let script = r#"3,1,1,1,1 say:"Bitte rufen Sie mich nach zehn Uhr an, es geht um den Pflegegrad meiner Mutter.""#;
+    let report = dial(&erika_speaking(&app, script), None).await.unwrap();
+    assert!(report.hung_up_by_hotline, "{:#?}", report.lines);
+    let (_, audio, transcript) = message_of_the_ticket(&app).await;
+    let seconds = wav::read(&app.state.config.server.data_dir.join(audio.unwrap())).unwrap().duration_ms() as f64 / 1000.0;
+    let transcript = transcript.unwrap();
+    let ticket: String = sqlx::query_scalar("SELECT id FROM tickets").fetch_one(app.db.pool()).await.unwrap();
+
+    let driver = Driver::start().await;
+    let c = driver.browser().await;
+    sign_in_to_the_queue(&c, &app.base, "anna").await;
+    wait_for_text(&c, "Warteschlange – Seniorenbüro Hörde").await;
+    c.find(Locator::Css(&format!("a[href='/staff/tickets/{ticket}']"))).await.unwrap().click().await.unwrap();
+    wait_for_text(&c, "Sprachnachricht").await;
+    let page = c.source().await.unwrap();
+    let first_words: String = transcript.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    assert!(page.contains(&first_words), "transcript {transcript:?} not on the page");
+
+    // The player plays the recording (muted: no sound card here), the whole of it.
+    let played = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const a = document.querySelector('audio');
+               a.muted = true;
+               a.play().then(() => setTimeout(() => done({ok: true, at: a.currentTime, duration: a.duration}), 1500),
+                             e => done({ok: false, error: String(e)}));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(played["ok"], true, "{played}");
+    assert!(played["at"].as_f64().unwrap() > 0.5, "{played}");
+    let duration = played["duration"].as_f64().unwrap();
+    assert!((duration - seconds).abs() < 0.1, "the browser's {duration} s, the file's {seconds} s");
+    let listened: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'anna' AND action = 'ticket.audio' AND object_id = $1")
+            .bind(&ticket)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(listened >= 1, "listening is in the audit log");
+    c.set_window_size(1280, 1900).await.unwrap();
+    screenshot(&c, "staff-ticket-voice-message.png").await;
+
+    c.find(Locator::Css("form[action$='/claim'] button")).await.unwrap().click().await.unwrap();
+    wait_for_text(&c, "Sie bearbeiten dieses Anliegen jetzt.").await;
+    c.find(Locator::Id("attempt-note")).await.unwrap().send_keys("Pflegegrad besprochen, Antrag geht raus.").await.unwrap();
+    c.find(Locator::Css("form[action$='/attempt'] button[value='done']")).await.unwrap().click().await.unwrap();
+    wait_for_text(&c, "Der Rückrufversuch ist eingetragen.").await;
+    c.close().await.unwrap();
+
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM tickets WHERE id = $1").bind(&ticket).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(status, "closed");
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM ticket_events WHERE ticket_id = $1 ORDER BY at, id")
+        .bind(&ticket)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["created", "transcribed", "claimed", "attempt"]);
     app.stop().await;
 }

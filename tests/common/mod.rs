@@ -3,6 +3,7 @@
 //! voice, and the demo directory imported.
 #![allow(dead_code)] // each test binary uses a part of this
 
+pub mod speaking;
 pub mod staff;
 
 use chrono::{Datelike, Duration, NaiveDate};
