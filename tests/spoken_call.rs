@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::speaking::{ERIKA, erika_speaking, message_of_the_ticket, spawn_listening_app};
+use common::speaking::{ERIKA, erika_speaking, message_of_the_ticket, spawn_listening_app, speaking};
 use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, prompts, set_offices_open};
 use seniorentelefon::caller::dial;
 use sqlx::Row;
@@ -146,5 +146,31 @@ async fn hanging_up_after_the_message_keeps_it() {
     assert!(audio.is_some());
     let transcript = transcript.unwrap().to_lowercase();
     assert!(transcript.contains("pflege") && transcript.contains("mann"), "{transcript}");
+    app.stop().await;
+}
+
+/// A caller the office does not know asks for a ride: the office will plan it with her by
+/// phone, and where she is to be picked up she says after the tone. The ticket for the ride
+/// desk carries the recording and its transcript, for staff to check the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_without_an_address_on_file_says_where_to_be_picked_up() {
+    let app = spawn_listening_app(Backend::Postgres).await;
+    let script = r#"2,1,4 bargein:4 bargein:1 bargein:3 bargein:7 say:"Lindenstraße vierzehn in Dortmund, bei Schulze klingeln.""#;
+    let report = dial(&speaking(&app, "+4923155577001", script), Some(&prompts())).await.unwrap();
+    let lines = format!("{:#?}", report.lines);
+    let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).collect();
+    assert!(heard.ends_with(&["ride_pickup_record", "ride_pickup_received", "request_received", "goodbye"]), "{heard:?}\n{lines}");
+    let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;
+    assert_eq!((path.as_str(), outcome.as_str()), ("main>ride>number:ok>postcode:44137>message:recorded>stored", "ticket_created"));
+    let (_, audio, transcript) = message_of_the_ticket(&app).await;
+    assert!(audio.is_some());
+    let transcript = transcript.unwrap().to_lowercase();
+    assert!(transcript.contains("lindenstra") && transcript.contains("schulze"), "{transcript}");
+    let t = sqlx::query("SELECT kind, topic, office_id, callback_number FROM tickets").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(
+        (t.get::<String, _>("kind"), t.get::<String, _>("topic"), t.get::<String, _>("office_id")),
+        ("ride".into(), "fahrdienst".into(), "do-innenstadt-west".into())
+    );
+    assert_eq!(t.get::<Option<String>, _>("callback_number").as_deref(), Some("+4923155577001"));
     app.stop().await;
 }

@@ -22,8 +22,13 @@ pub async fn spawn_listening_app(backend: super::Backend) -> TestApp {
 /// answers, so an "einen Moment bitte" while her last answer is still being recognised (on
 /// a busy machine) is not taken for the next question.
 pub fn erika_speaking(app: &TestApp, script: &str) -> CallOptions {
+    speaking(app, ERIKA, script)
+}
+
+/// Any caller answering with the test voice, as patient as Erika.
+pub fn speaking(app: &TestApp, caller: &str, script: &str) -> CallOptions {
     let voices = VoicesConfig::load(&root().join("voices/voices.toml")).unwrap();
-    let mut options = app.caller(ERIKA, script);
+    let mut options = app.caller(caller, script);
     options.voice = Some(Arc::new(Tts::start(voices.voice("de").unwrap(), 1).unwrap()));
     options.think = Duration::from_millis(3000);
     options

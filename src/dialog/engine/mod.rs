@@ -9,7 +9,7 @@ pub use caregiver::{ActingFor, PinOrder, PinOutcome};
 use offers::OffersDraft;
 pub use offers::{BookingOrder, BookingOutcome, CancelOrder, CancelRideOrder, OfferAreas, OfferSearch, OfferSearchResult, Upcoming};
 pub use ride::RideOffer;
-use ride::{PlaceMenu, RideDraft};
+use ride::{PlaceMenu, RideDraft, RideNote};
 
 use super::prompts::{Menu, Prompts};
 use crate::domain::caregivers::CaredFor;
@@ -801,6 +801,11 @@ impl Dialog {
             self.go(Step::Menu("callback_window".into()), out);
         } else if self.advice.asked_for && !self.advice.message_offered {
             self.go(Step::Menu("message_offer".into()), out);
+        } else if let Some(note) = self.ride.note.filter(|_| !self.advice.message_offered) {
+            self.advice.message_offered = true;
+            out.push(Action::Say(Say::new(note.prompts().0)));
+            out.push(Action::Record);
+            self.step = Step::Recording;
         } else {
             self.store(out);
         }
@@ -822,7 +827,8 @@ impl Dialog {
             return;
         }
         self.path.push(if message.is_some() { "message:recorded" } else { "message:empty" }.into());
-        out.push(Action::Say(Say::new(if message.is_some() { "message_received" } else { "message_empty" })));
+        let (_, received, empty) = self.ride.note.map(RideNote::prompts).unwrap_or(("message_record", "message_received", "message_empty"));
+        out.push(Action::Say(Say::new(if message.is_some() { received } else { empty })));
         self.advice.message = message;
         self.store(out);
     }
@@ -1358,16 +1364,42 @@ mod tests {
 
     #[test]
     fn without_an_address_on_file_or_a_ride_service_a_ride_becomes_a_callback() {
+        // No address on file: the caller says where to be picked up, for the office to check.
         let unknown = CallContext { ride: erika_with_rides().ride, ..CallContext::default() };
         let mut d = Dialog::new(prompts(), unknown);
         d.handle(Event::CallStarted);
         assert_eq!(said(&d.handle(Event::Key('2'))), ["ride_by_callback", "enter_number"]);
+        assert_eq!(said(&keys(&mut d, "023155598765#")), ["confirm_typed_number"]);
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["enter_postcode"]);
+        let a = keys(&mut d, "44263");
+        assert_eq!(said(&a), ["ride_pickup_record"]);
+        assert_eq!(a.last(), Some(&Action::Record));
+        assert!(stored(&a).is_none(), "nothing stored before the address is said");
+        let a = d.handle(Event::Recorded(Some("messages/abholung.wav".into())));
+        assert_eq!(said(&a), ["ride_pickup_received"]);
+        let t = stored(&a).unwrap();
+        assert_eq!(
+            (t.kind, t.topic.as_str(), t.message_audio_path.as_deref()),
+            (TicketKind::Ride, "fahrdienst", Some("messages/abholung.wav"))
+        );
+        assert_eq!(d.path(), "main>ride>number:typed>number:ok>postcode:44263>message:recorded");
+
+        // Another destination than the list: said after the tone too (here: nothing said).
         let mut d = Dialog::new(prompts(), erika_with_rides());
         d.handle(Event::CallStarted);
         d.handle(Event::Key('2'));
         assert_eq!(said(&d.handle(Event::Key('9'))), ["ride_other_destination", "confirm_number"], "another destination");
-        let t = stored(&d.handle(Event::Key('1'))).cloned().unwrap();
-        assert_eq!((t.kind, t.topic.as_str()), (TicketKind::Ride, "fahrdienst"));
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["ride_destination_record"]);
+        let a = d.handle(Event::Recorded(None));
+        assert_eq!(said(&a), ["ride_destination_empty"]);
+        let t = stored(&a).cloned().unwrap();
+        assert_eq!((t.kind, t.topic.as_str(), t.message_audio_path), (TicketKind::Ride, "fahrdienst", None));
+
+        // An address on file, but no ride service to book: the office plans it, nothing asked.
+        let mut d = Dialog::new(prompts(), erika());
+        d.handle(Event::CallStarted);
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["ride_by_callback", "confirm_number"]);
+        assert!(stored(&d.handle(Event::Key('1'))).is_some());
     }
 
     #[test]

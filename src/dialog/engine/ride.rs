@@ -33,6 +33,28 @@ pub(super) struct RideDraft {
     rollator: bool,
     /// Known from the person's record, so not asked.
     wheelchair_on_file: bool,
+    /// What a ride planned by callback still needs, asked for in the caller's own words.
+    pub(super) note: Option<RideNote>,
+}
+
+/// Part of a ride the caller says in their own words, recorded (and transcribed) for the
+/// office to check before it plans the ride.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum RideNote {
+    /// No home address on file: where to pick the caller up.
+    Pickup,
+    /// A place that is not on the list.
+    Destination,
+}
+
+impl RideNote {
+    /// Prompts: the question before the tone, then the thanks, or the words for nothing said.
+    pub(super) fn prompts(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            RideNote::Pickup => ("ride_pickup_record", "ride_pickup_received", "ride_pickup_empty"),
+            RideNote::Destination => ("ride_destination_record", "ride_destination_received", "ride_destination_empty"),
+        }
+    }
 }
 
 /// The place list as a menu for speech: each place by the words of its name and aliases.
@@ -71,10 +93,12 @@ impl Dialog {
     /// "2" in the main menu: a ride, booked on the phone when the caller's address and
     /// the office's ride service are known, otherwise arranged by a callback.
     pub(super) fn start_ride(&mut self, out: &mut Vec<Action>) {
-        let (Some(offer), Some(person)) = (&self.ctx.ride, &self.ctx.person) else {
-            return self.callback_instead(TicketKind::Ride, "fahrdienst", "ride_by_callback", out);
-        };
-        let Some(street) = person.street.clone().filter(|_| !offer.places.is_empty()) else {
+        let street = self.ctx.person.as_ref().and_then(|p| p.street.clone());
+        let bookable = self.ctx.ride.as_ref().is_some_and(|offer| !offer.places.is_empty());
+        let (Some(street), true, Some(person)) = (street.clone(), bookable, &self.ctx.person) else {
+            // Planned with the caller on the phone; where to pick them up, if the office
+            // does not know, they say now.
+            self.ride = RideDraft { note: street.is_none().then_some(RideNote::Pickup), ..RideDraft::default() };
             return self.callback_instead(TicketKind::Ride, "fahrdienst", "ride_by_callback", out);
         };
         self.kind = TicketKind::Ride;
@@ -144,6 +168,7 @@ impl Dialog {
     pub(super) fn ride_place_key(&mut self, key: char, out: &mut Vec<Action>) {
         if key == OTHER_PLACE_KEY {
             self.path.push("ride:other_place".into());
+            self.ride.note = Some(RideNote::Destination);
             return self.callback_instead(TicketKind::Ride, "fahrdienst", "ride_other_destination", out);
         }
         let index = key.to_digit(10).and_then(|k| (k as usize).checked_sub(1)).filter(|&i| i < self.offer().places.len());
