@@ -208,3 +208,55 @@ async fn plan_a_day(backend: Backend) {
     assert_eq!(status(&db, &erika.outbound_id).await, "verified");
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_ride_that_will_not_happen_leaves_the_stored_plan_sqlite() {
+    rides_that_will_not_happen_leave_the_plan(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn a_ride_that_will_not_happen_leaves_the_stored_plan_postgres() {
+    rides_that_will_not_happen_leave_the_plan(Backend::Postgres).await
+}
+
+/// Planned rides, then one cancelled on the phone (with its return trip) and one declined
+/// by the ride desk: their stops leave the plan, the other rides' stops stay.
+async fn rides_that_will_not_happen_leave_the_plan(backend: Backend) {
+    let (db, _dir) = database(backend).await;
+    let home = verified("Faßstraße 12, 44263 Dortmund", 51.4833, 7.5065);
+    let mut erika = ride(&db, "+4923155512345", "do-hoerde", home.clone(), "hausarzt-phoenix-see", "09:00").await;
+    erika.return_trip = true;
+    let erika = store::create(&db, &erika).await.unwrap();
+    let erika_person = person(&db, "+4923155512345").await;
+    let gisela =
+        ride(&db, "+4923155544321", "do-hoerde", verified("Wellinghofer Straße 101", 51.4820, 7.4985), "augenarzt-lindner", "10:00");
+    let gisela = store::create(&db, &gisela.await).await.unwrap().outbound_id;
+    let later = ride(&db, "+4923155512345", "do-hoerde", home, "apotheke-fassstrasse", "11:00").await;
+    let later = store::create(&db, &later).await.unwrap().outbound_id;
+    let plan = rides::plan_day(&db, day(), &RidesConfig::default(), 1, Duration::from_millis(300)).await.unwrap();
+    let stops_of = |id: String| {
+        let db = db.clone();
+        let plan = plan.id.clone();
+        async move {
+            sqlx::query("SELECT COUNT(*) FROM ride_stops WHERE plan_id = $1 AND request_id = $2")
+                .bind(plan)
+                .bind(id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    for id in [&erika.outbound_id, erika.return_id.as_ref().unwrap(), &gisela, &later] {
+        assert_eq!(stops_of(id.clone()).await, 2, "{id} planned");
+    }
+
+    assert!(rides::phone::cancel(&db, &erika.outbound_id, &erika_person).await.unwrap());
+    rides::desk::decline(&db, &gisela, "dora", "Kein Platz für den Rollstuhl").await.unwrap();
+    for id in [&erika.outbound_id, erika.return_id.as_ref().unwrap(), &gisela] {
+        assert_eq!(stops_of(id.clone()).await, 0, "{id} left the plan");
+    }
+    assert_eq!(stops_of(later.clone()).await, 2, "the other ride stays planned");
+    assert_eq!(status(&db, &later).await, "planned");
+    db.close().await;
+}

@@ -228,6 +228,7 @@ pub async fn decline(db: &Db, id: &str, actor: &str, reason: &str) -> Result<Str
     let detail = format!("Fahrt am {when} zu {} abgelehnt: {reason}. Bitte die Person anrufen und Bescheid geben.", ride.destination);
     let ticket_id = tickets::insert_by(&mut tx, &ticket, &ride.office_id, &detail, actor).await?;
     note_on_ticket(&mut tx, id, actor, &format!("Fahrt abgelehnt: {reason}")).await?;
+    super::store::drop_from_plan(&mut tx, id).await?;
     tx.commit().await?;
     Ok(ticket_id)
 }

@@ -202,6 +202,7 @@ pub async fn cancel(db: &Db, ride_id: &str, person_id: &str) -> Result<bool, DbE
             .execute(&mut *tx)
             .await?;
     }
+    store::drop_from_plan(&mut tx, ride_id).await?;
     tx.commit().await?;
     tracing::info!(ride = %ride_id, "ride cancelled on the phone");
     Ok(true)

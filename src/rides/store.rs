@@ -332,6 +332,21 @@ pub struct PlanRows {
     pub unserved: Vec<UnservedRow>,
 }
 
+/// Takes a ride and its return trip out of the stored plan of their day, once they will
+/// not happen (cancelled, declined): the vehicle no longer drives there, and the rest of
+/// its route stays as planned (it may wait a little longer at the next stop).
+pub(crate) async fn drop_from_plan(tx: &mut sqlx::Transaction<'_, sqlx::Any>, ride_id: &str) -> Result<(), DbError> {
+    for table in ["ride_stops", "ride_plan_unserved"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE request_id IN (SELECT id FROM ride_requests WHERE id = $1 OR return_of = $1)"
+        )))
+        .bind(ride_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Stores the plan of its day, replacing an older one, and marks what it serves as
 /// planned, all in one transaction. Returns the plan's id.
 pub async fn save_plan(db: &Db, plan: &PlanRows) -> Result<String, DbError> {
