@@ -69,19 +69,11 @@ async fn assert_callback_ticket(db: &seniorentelefon::db::Db, call_sid: &str) {
     assert!(path.starts_with("main>callback>topic:pflege>number:ok>window:any>message:no>stored"), "{path}");
 }
 
+on_both_backends!(keypad_callback_request_creates_a_ticket => keypad_callback_request_creates_a_ticket);
+
 /// The acceptance call: keys 3, 1, 1, 3, 2, each pressed after the prompt has finished, as
 /// `hotline call --keys 3,1,1,3,2` does. What the caller hears is transcribed to prove it is
 /// German speech.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keypad_callback_request_creates_a_ticket_sqlite() {
-    keypad_callback_request_creates_a_ticket(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keypad_callback_request_creates_a_ticket_postgres() {
-    keypad_callback_request_creates_a_ticket(Backend::Postgres).await
-}
-
 async fn keypad_callback_request_creates_a_ticket(backend: Backend) {
     let app = spawn_app(backend).await;
     let prompts = prompts();

@@ -95,15 +95,7 @@ async fn a_caregiver_books_a_seat_for_the_person(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caregiver_books_a_seat_for_the_person_sqlite() {
-    a_caregiver_books_a_seat_for_the_person(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caregiver_books_a_seat_for_the_person_postgres() {
-    a_caregiver_books_a_seat_for_the_person(Backend::Postgres).await
-}
+on_both_backends!(a_caregiver_books_a_seat_for_the_person => a_caregiver_books_a_seat_for_the_person);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caregiver_asks_for_a_callback_for_the_person() {
@@ -201,15 +193,7 @@ async fn five_wrong_pins_lock_the_caregiver_out(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_wrong_pins_lock_the_caregiver_out_sqlite() {
-    five_wrong_pins_lock_the_caregiver_out(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_wrong_pins_lock_the_caregiver_out_postgres() {
-    five_wrong_pins_lock_the_caregiver_out(Backend::Postgres).await
-}
+on_both_backends!(five_wrong_pins_lock_the_caregiver_out => five_wrong_pins_lock_the_caregiver_out);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hang_up_halfway_stores_nothing() {

@@ -78,15 +78,7 @@ fn offices(hits: &[OfferHit]) -> Vec<&str> {
     hits.iter().map(|h| h.offer.office_id.as_str()).collect()
 }
 
-#[tokio::test]
-async fn importing_again_changes_nothing_and_dropped_dates_are_cancelled_sqlite() {
-    import_again(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn importing_again_changes_nothing_and_dropped_dates_are_cancelled_postgres() {
-    import_again(Backend::Postgres).await
-}
+on_both_backends!(importing_again_changes_nothing_and_dropped_dates_are_cancelled => import_again);
 
 async fn import_again(backend: Backend) {
     let (db, _dir) = database(backend).await;
@@ -118,15 +110,7 @@ async fn import_again(backend: Backend) {
     db.close().await;
 }
 
-#[tokio::test]
-async fn offers_near_a_hoerde_postcode_come_first_sqlite() {
-    search_near(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn offers_near_a_hoerde_postcode_come_first_postgres() {
-    search_near(Backend::Postgres).await
-}
+on_both_backends!(offers_near_a_hoerde_postcode_come_first => search_near);
 
 async fn search_near(backend: Backend) {
     let (db, _dir) = database(backend).await;
@@ -176,15 +160,7 @@ async fn search_near(backend: Backend) {
     db.close().await;
 }
 
-#[tokio::test]
-async fn booking_and_cancelling_sqlite() {
-    book_and_cancel(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn booking_and_cancelling_postgres() {
-    book_and_cancel(Backend::Postgres).await
-}
+on_both_backends!(booking_and_cancelling => book_and_cancel);
 
 async fn book_and_cancel(backend: Backend) {
     let (db, _dir) = database(backend).await;
@@ -250,15 +226,7 @@ async fn book_and_cancel(backend: Backend) {
     db.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_last_seat_goes_to_one_caller_only_sqlite() {
-    last_seat_race(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_last_seat_goes_to_one_caller_only_postgres() {
-    last_seat_race(Backend::Postgres).await
-}
+on_both_backends!(the_last_seat_goes_to_one_caller_only => last_seat_race, workers = 4);
 
 /// Callers at once, more than SQLite's pool has connections.
 const CALLERS: usize = 6;

@@ -70,15 +70,7 @@ async fn a_known_caller_books_a_seat_by_keypad(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_known_caller_books_a_seat_by_keypad_sqlite() {
-    a_known_caller_books_a_seat_by_keypad(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_known_caller_books_a_seat_by_keypad_postgres() {
-    a_known_caller_books_a_seat_by_keypad(Backend::Postgres).await
-}
+on_both_backends!(a_known_caller_books_a_seat_by_keypad => a_known_caller_books_a_seat_by_keypad);
 
 async fn two_callers_race_for_the_last_seat(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -104,15 +96,7 @@ async fn two_callers_race_for_the_last_seat(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_callers_race_for_the_last_seat_sqlite() {
-    two_callers_race_for_the_last_seat(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_callers_race_for_the_last_seat_postgres() {
-    two_callers_race_for_the_last_seat(Backend::Postgres).await
-}
+on_both_backends!(two_callers_race_for_the_last_seat => two_callers_race_for_the_last_seat);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_returning_caller_cancels_her_booking() {

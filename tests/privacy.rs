@@ -82,15 +82,7 @@ async fn retention_purges_only_expired_voice_messages(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn retention_purges_only_expired_voice_messages_sqlite() {
-    retention_purges_only_expired_voice_messages(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn retention_purges_only_expired_voice_messages_postgres() {
-    retention_purges_only_expired_voice_messages(Backend::Postgres).await;
-}
+on_both_backends!(retention_purges_only_expired_voice_messages => retention_purges_only_expired_voice_messages);
 
 #[tokio::test]
 async fn the_job_purges_at_once_when_started() {
@@ -285,15 +277,7 @@ async fn export_and_erase_one_person(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn export_and_erase_one_person_sqlite() {
-    export_and_erase_one_person(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn export_and_erase_one_person_postgres() {
-    export_and_erase_one_person(Backend::Postgres).await;
-}
+on_both_backends!(export_and_erase_one_person => export_and_erase_one_person);
 
 #[tokio::test]
 async fn erase_through_the_api_needs_confirmation_and_reports_counts() {

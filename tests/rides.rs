@@ -68,15 +68,7 @@ async fn count(db: &Db, sql: &'static str, plan_id: &str) -> i64 {
     sqlx::query(sql).bind(plan_id).fetch_one(db.pool()).await.unwrap().get(0)
 }
 
-#[tokio::test]
-async fn a_day_is_planned_and_stored_sqlite() {
-    plan_a_day(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn a_day_is_planned_and_stored_postgres() {
-    plan_a_day(Backend::Postgres).await
-}
+on_both_backends!(a_day_is_planned_and_stored => plan_a_day);
 
 async fn plan_a_day(backend: Backend) {
     let (db, _dir) = database(backend).await;
@@ -209,15 +201,7 @@ async fn plan_a_day(backend: Backend) {
     db.close().await;
 }
 
-#[tokio::test]
-async fn a_ride_that_will_not_happen_leaves_the_stored_plan_sqlite() {
-    rides_that_will_not_happen_leave_the_plan(Backend::Sqlite).await
-}
-
-#[tokio::test]
-async fn a_ride_that_will_not_happen_leaves_the_stored_plan_postgres() {
-    rides_that_will_not_happen_leave_the_plan(Backend::Postgres).await
-}
+on_both_backends!(a_ride_that_will_not_happen_leaves_the_stored_plan => rides_that_will_not_happen_leave_the_plan);
 
 /// Planned rides, then one cancelled on the phone (with its return trip) and one declined
 /// by the ride desk: their stops leave the plan, the other rides' stops stay.

@@ -122,15 +122,7 @@ async fn register_pin_unlock_and_consent(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn register_pin_unlock_and_consent_sqlite() {
-    register_pin_unlock_and_consent(Backend::Sqlite).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn register_pin_unlock_and_consent_postgres() {
-    register_pin_unlock_and_consent(Backend::Postgres).await
-}
+on_both_backends!(register_pin_unlock_and_consent => register_pin_unlock_and_consent);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_of_another_office_do_not_exist_for_staff() {

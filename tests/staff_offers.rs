@@ -77,15 +77,7 @@ async fn capacity_and_cancelled_dates(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn capacity_and_cancelled_dates_sqlite() {
-    capacity_and_cancelled_dates(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn capacity_and_cancelled_dates_postgres() {
-    capacity_and_cancelled_dates(Backend::Postgres).await;
-}
+on_both_backends!(capacity_and_cancelled_dates => capacity_and_cancelled_dates);
 
 #[tokio::test]
 async fn import_previews_every_bad_line_and_imports_a_clean_file() {

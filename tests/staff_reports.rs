@@ -109,12 +109,4 @@ async fn reports(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn reports_sqlite() {
-    reports(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn reports_postgres() {
-    reports(Backend::Postgres).await;
-}
+on_both_backends!(reports => reports);

@@ -120,15 +120,7 @@ async fn ride_desk_workflow(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn ride_desk_workflow_sqlite() {
-    ride_desk_workflow(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn ride_desk_workflow_postgres() {
-    ride_desk_workflow(Backend::Postgres).await;
-}
+on_both_backends!(ride_desk_workflow => ride_desk_workflow);
 
 #[tokio::test]
 async fn staff_see_only_their_office_rides() {

@@ -242,15 +242,7 @@ async fn concurrent_claims_have_one_winner(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn concurrent_claims_have_one_winner_sqlite() {
-    concurrent_claims_have_one_winner(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn concurrent_claims_have_one_winner_postgres() {
-    concurrent_claims_have_one_winner(Backend::Postgres).await;
-}
+on_both_backends!(concurrent_claims_have_one_winner => concurrent_claims_have_one_winner);
 
 async fn ticket_workflow(backend: Backend) {
     let app = app_with_staff(backend).await;
@@ -302,15 +294,7 @@ async fn ticket_workflow(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn ticket_workflow_sqlite() {
-    ticket_workflow(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn ticket_workflow_postgres() {
-    ticket_workflow(Backend::Postgres).await;
-}
+on_both_backends!(ticket_workflow => ticket_workflow);
 
 #[tokio::test]
 async fn queue_shows_call_details_filters_and_due_colours() {

@@ -18,6 +18,28 @@ use sqlx::Row;
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 
+/// Runs `$run(backend)` as two tests, `$name::sqlite` and `$name::postgres`: every
+/// scenario holds on both databases.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident => $run:ident) => {
+        on_both_backends!($name => $run, workers = 2);
+    };
+    ($name:ident => $run:ident, workers = $workers:literal) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+            async fn sqlite() {
+                super::$run($crate::common::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
+            async fn postgres() {
+                super::$run($crate::common::Backend::Postgres).await
+            }
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Backend {
     Sqlite,
