@@ -55,7 +55,7 @@ async fn a_caregiver_books_a_seat_for_the_person(backend: Backend) {
     let report = dial(&app.caller(KLAUS, &steps), None).await.unwrap();
     let heard = heard(&report);
     // The welcome is cut short by the next key, so it never plays to its end.
-    for prompt in ["caregiver_for", "caregiver_pin", "offer_summary", "offer_booked", "goodbye"] {
+    for prompt in ["caregiver_for", "caregiver_pin", "offer_summary", "offer_booked_for", "goodbye"] {
         assert!(heard.contains(&prompt), "{prompt} not heard: {heard:?}");
     }
     let (call_id, path, outcome) = ended_call(&app.db, &report.call_id).await;
@@ -131,7 +131,7 @@ async fn a_caregiver_hears_the_persons_next_appointment() {
     // Appointments (1): hears the booking, keeps it (1), and is back in the caregiver menu.
     let report = dial(&app.caller(KLAUS, &script("bargein:1 key:1 wait hangup")), None).await.unwrap();
     let heard = heard(&report);
-    assert!(heard.ends_with(&["upcoming_menu", "upcoming_kept", "caregiver_menu"]), "{heard:?}");
+    assert!(heard.ends_with(&["upcoming_menu_for", "upcoming_kept", "caregiver_menu"]), "{heard:?}");
     let (_, path, _) = ended_call(&app.db, &report.call_id).await;
     assert!(path.contains("caregiver:in>caregiver:upcoming>upcoming>upcoming:keep"), "{path}");
     let status: String = sqlx::query_scalar("SELECT status FROM bookings").fetch_one(app.db.pool()).await.unwrap();

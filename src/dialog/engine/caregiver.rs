@@ -264,10 +264,14 @@ pub(super) mod tests {
         let a = keys(&mut d, "471100");
         assert_eq!(pin_order(&a).unwrap().pin.as_str(), "471100");
         assert_eq!(said(&d.handle(Event::PinChecked(erika_acting()))), ["caregiver_welcome", "caregiver_menu"]);
-        assert_eq!(said(&d.handle(Event::Key('1'))), ["upcoming_menu"]);
+        // Told about the person: "Erika Mustermann hat ... gebucht", not "Sie haben".
+        let a = d.handle(Event::Key('1'));
+        assert_eq!(said(&a), ["upcoming_menu_for"]);
+        let Action::Say(say) = &a[0] else { panic!() };
+        assert!(say.args.contains(&("name".to_string(), "Erika Mustermann".to_string())), "{say:?}");
         // Keeping it leads back to the caregiver's menu, not the main menu.
         assert_eq!(said(&d.handle(Event::Key('1'))), ["upcoming_kept", "caregiver_menu"]);
-        assert_eq!(said(&d.handle(Event::Key('1'))), ["upcoming_menu"], "heard again on asking");
+        assert_eq!(said(&d.handle(Event::Key('1'))), ["upcoming_menu_for"], "heard again on asking");
         assert_eq!(said(&d.handle(Event::Key('#'))), ["caregiver_menu"]);
         assert_eq!(said(&d.handle(Event::Key('#'))), ["caregiver_menu"], "no way back to the PIN");
         assert_eq!(
@@ -300,7 +304,7 @@ pub(super) mod tests {
         d.handle(Event::CallStarted);
         keys(&mut d, "94711#");
         d.handle(Event::PinChecked(erika_acting()));
-        assert_eq!(said(&d.handle(Event::Key('2'))), ["offers_intro_home", "offers_category_menu"]);
+        assert_eq!(said(&d.handle(Event::Key('2'))), ["offers_intro_home_for", "offers_category_menu"]);
         let a = keys(&mut d, "12");
         let search = a.iter().find_map(|a| if let Action::FindOffers(s) = a { Some(s) } else { None }).expect("search");
         assert_eq!(search.near, Whereabouts::At(Point { lat: 51.4832, lon: 7.5062 }), "near the person's home");

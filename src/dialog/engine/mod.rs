@@ -316,7 +316,27 @@ impl Dialog {
                 self.step = Step::Finished;
             }
         }
+        if self.care.acting.is_some() {
+            self.about_the_person(&mut out);
+        }
         out
+    }
+
+    /// A caregiver hears about the person they act for, not about themselves: each prompt
+    /// with a `_for` form in the prompt files ("Fahren Sie im Rollstuhl?" -> "Fährt Erika
+    /// Mustermann im Rollstuhl?") is said in that form, with the person's `{name}`.
+    fn about_the_person(&self, out: &mut [Action]) {
+        let Some(person) = &self.ctx.person else { return };
+        for action in out {
+            if let Action::Say(say) = action
+                && let Ok(text) = self.prompts.text(&format!("{}_for", say.id))
+            {
+                if text.contains("{name}") && !say.args.iter().any(|(k, _)| k == "name") {
+                    say.args.push(("name".into(), person.name.clone()));
+                }
+                say.id.push_str("_for");
+            }
+        }
     }
 
     fn menu(&self, id: &str) -> &Menu {
