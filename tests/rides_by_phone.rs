@@ -66,3 +66,21 @@ async fn a_ride_booked_by_phone_is_planned() {
     assert_eq!(statuses, ["planned", "planned"]);
     app.stop().await;
 }
+
+/// Erika has moved to another part of town but is still with the Hörde office: its ride
+/// service does not drive there. She is told so, and the office plans with her by phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_outside_the_service_area_is_explained_and_planned_by_phone() {
+    let app = spawn_app(Backend::Sqlite).await;
+    sqlx::query("UPDATE people SET postcode = '44137' WHERE phone = $1").bind(ERIKA).execute(app.db.pool()).await.unwrap();
+    let report = dial(&app.caller(ERIKA, "pause:1500 bargein:2 key:1"), None).await.unwrap();
+    let heard: Vec<&str> = report.played.iter().map(|p| p.prompt.as_str()).collect();
+    assert_eq!(heard, ["ride_outside_area", "ride_by_callback", "confirm_number", "request_received", "goodbye"], "{:#?}", report.lines);
+    let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;
+    assert_eq!((path.as_str(), outcome.as_str()), ("main>ride>ride:outside_area>number:ok>stored", "ticket_created"));
+    let rides: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ride_requests").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(rides, 0, "no ride request without the office");
+    let ticket = sqlx::query("SELECT kind, office_id FROM tickets").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!((ticket.get::<String, _>("kind"), ticket.get::<String, _>("office_id")), ("ride".into(), "do-hoerde".into()));
+    app.stop().await;
+}

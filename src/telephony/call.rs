@@ -440,11 +440,24 @@ async fn offer_areas(app: &AppState) -> OfferAreas {
 
 /// What the caller's office's ride service offers on the phone, if anything.
 async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Option<RideOffer> {
-    let office = person?.office_id.as_deref()?;
+    let person = person?;
+    let office = person.office_id.as_deref()?;
     let service = rides::phone::service_for(&app.db, office)
         .await
         .inspect_err(|e| tracing::warn!(error = %e, "ride service lookup failed; rides by callback"))
         .ok()??;
+    // An office's ride service drives the people who live in its postcodes.
+    let area = directory::office(&app.db, office).await.ok().flatten().map(|o| o.district).unwrap_or_default();
+    let home_in_area = match &person.postcode {
+        None => true,
+        Some(pc) => match directory::office_for_postcode(&app.db, pc).await {
+            Ok(served_by) => served_by.is_some_and(|o| o.id == office),
+            Err(e) => {
+                tracing::warn!(error = %e, "postcode lookup failed; the home is taken as inside the service area");
+                true
+            }
+        },
+    };
     let rules = &app.config.rides;
     Some(RideOffer {
         places: service.places,
@@ -452,6 +465,8 @@ async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Optio
         last_appointment: service.last_appointment,
         min_lead_days: rules.min_lead_days,
         horizon_days: rules.horizon_days,
+        area,
+        home_in_area,
     })
 }
 

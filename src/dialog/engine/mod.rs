@@ -949,6 +949,8 @@ mod tests {
                 last_appointment: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
                 min_lead_days: 1,
                 horizon_days: 60,
+                area: "Hörde".into(),
+                home_in_area: true,
             }),
             ..erika()
         }
@@ -1414,6 +1416,19 @@ mod tests {
         assert_eq!(said(&a), ["ride_destination_empty"]);
         let t = stored(&a).cloned().unwrap();
         assert_eq!((t.kind, t.topic.as_str(), t.message_audio_path), (TicketKind::Ride, "fahrdienst", None));
+
+        // A home outside the area the service drives in: said, and planned by phone.
+        let mut outside = erika_with_rides();
+        outside.ride.as_mut().unwrap().home_in_area = false;
+        let mut d = Dialog::new(prompts(), outside);
+        d.handle(Event::CallStarted);
+        let a = d.handle(Event::Key('2'));
+        assert_eq!(said(&a), ["ride_outside_area", "ride_by_callback", "confirm_number"]);
+        let Action::Say(say) = &a[0] else { panic!() };
+        assert_eq!(say.args, [("area".to_string(), "Hörde".to_string())]);
+        let t = stored(&d.handle(Event::Key('1'))).cloned().unwrap();
+        assert_eq!((t.kind, t.message_audio_path), (TicketKind::Ride, None), "the address is on file: nothing to record");
+        assert!(d.path().starts_with("main>ride>ride:outside_area"), "{}", d.path());
 
         // An address on file, but no ride service to book: the office plans it, nothing asked.
         let mut d = Dialog::new(prompts(), erika());
