@@ -446,8 +446,8 @@ async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Optio
         .await
         .inspect_err(|e| tracing::warn!(error = %e, "ride service lookup failed; rides by callback"))
         .ok()??;
-    // An office's ride service drives the people who live in its postcodes.
-    let area = directory::office(&app.db, office).await.ok().flatten().map(|o| o.district).unwrap_or_default();
+    // An office's ride service drives the people who live in its postcodes; its district
+    // is looked up only to tell someone who lives elsewhere.
     let home_in_area = match &person.postcode {
         None => true,
         Some(pc) => match directory::office_for_postcode(&app.db, pc).await {
@@ -458,6 +458,11 @@ async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Optio
             }
         },
     };
+    let outside_area = if home_in_area {
+        None
+    } else {
+        Some(directory::office(&app.db, office).await.ok().flatten().map(|o| o.district).unwrap_or_default())
+    };
     let rules = &app.config.rides;
     Some(RideOffer {
         places: service.places,
@@ -465,8 +470,7 @@ async fn ride_offer(app: &AppState, person: Option<&directory::Person>) -> Optio
         last_appointment: service.last_appointment,
         min_lead_days: rules.min_lead_days,
         horizon_days: rules.horizon_days,
-        area,
-        home_in_area,
+        outside_area,
     })
 }
 

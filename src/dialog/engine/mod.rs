@@ -189,6 +189,8 @@ enum Step {
 const MAX_NUMBER_DIGITS: usize = 16;
 /// Consecutive silences before the call is ended (with an explanation).
 const MAX_SILENCES: u32 = 3;
+/// Topic of the urgent callback for a caller who mentioned an emergency.
+const EMERGENCY_TOPIC: &str = "notfall";
 /// Misunderstood spoken answers before the caller is asked to use the keypad.
 const MAX_MISUNDERSTOOD: u32 = 2;
 
@@ -213,8 +215,6 @@ pub struct Dialog {
     care: CareDraft,
     /// The caller mentioned an emergency during this call.
     emergency: bool,
-    /// The request is an urgent callback (an emergency was mentioned).
-    urgent: bool,
 }
 
 /// What an advisor callback collects after the number: when to call, and a message.
@@ -253,7 +253,6 @@ impl Dialog {
             offers,
             care,
             emergency: false,
-            urgent: false,
         }
     }
 
@@ -655,8 +654,7 @@ impl Dialog {
             _ if self.emergency && self.ctx.caller.is_some() => {
                 self.path.push("emergency:silent".into());
                 self.kind = TicketKind::Callback;
-                self.topic = "notfall".into();
-                self.urgent = true;
+                self.topic = EMERGENCY_TOPIC.into();
                 self.number = self.ctx.caller.clone();
                 out.push(Action::Say(Say::new("emergency_silent")));
                 self.store(out);
@@ -683,8 +681,7 @@ impl Dialog {
             }
             "offers" => self.start_offers(out),
             "emergency:office" if self.ctx.transfer.is_none() => {
-                self.urgent = true;
-                self.callback_instead(TicketKind::Callback, "notfall", "emergency_callback", out)
+                self.callback_instead(TicketKind::Callback, EMERGENCY_TOPIC, "emergency_callback", out)
             }
             "emergency:office" => self.choose("person", out),
             "emergency:continue" => self.back(out),
@@ -742,6 +739,11 @@ impl Dialog {
                 self.prompt_step(out)
             }
         }
+    }
+
+    /// The request is an urgent callback: an emergency was mentioned.
+    fn urgent(&self) -> bool {
+        self.topic == EMERGENCY_TOPIC
     }
 
     /// Possibly an emergency: first and clearly the 112, then the office at once, or on
@@ -867,7 +869,7 @@ impl Dialog {
             window: self.advice.window.flatten(),
             message_audio_path: self.advice.message.clone(),
             caregiver_id: self.care.acting.clone(),
-            urgent: self.urgent,
+            urgent: self.urgent(),
         }));
     }
 
@@ -880,16 +882,9 @@ impl Dialog {
                 self.path.push("stored".into());
                 if self.ride_booked() {
                     out.push(Action::Say(Say::with("ride_received", &[("office", stored.office_name)])));
-                } else if self.urgent {
-                    out.push(Action::Say(Say::with(
-                        "urgent_received",
-                        &[("office", stored.office_name), ("number", self.spoken_number())],
-                    )));
                 } else {
-                    out.push(Action::Say(Say::with(
-                        "request_received",
-                        &[("office", stored.office_name), ("number", self.spoken_number())],
-                    )));
+                    let received = if self.urgent() { "urgent_received" } else { "request_received" };
+                    out.push(Action::Say(Say::with(received, &[("office", stored.office_name), ("number", self.spoken_number())])));
                 }
                 out.push(Action::Say(Say::new("goodbye")));
                 self.outcome = Some("ticket_created");
@@ -949,8 +944,7 @@ mod tests {
                 last_appointment: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
                 min_lead_days: 1,
                 horizon_days: 60,
-                area: "Hörde".into(),
-                home_in_area: true,
+                outside_area: None,
             }),
             ..erika()
         }
@@ -1419,7 +1413,7 @@ mod tests {
 
         // A home outside the area the service drives in: said, and planned by phone.
         let mut outside = erika_with_rides();
-        outside.ride.as_mut().unwrap().home_in_area = false;
+        outside.ride.as_mut().unwrap().outside_area = Some("Hörde".into());
         let mut d = Dialog::new(prompts(), outside);
         d.handle(Event::CallStarted);
         let a = d.handle(Event::Key('2'));

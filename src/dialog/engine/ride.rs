@@ -19,10 +19,9 @@ pub struct RideOffer {
     pub last_appointment: NaiveTime,
     pub min_lead_days: u32,
     pub horizon_days: u32,
-    /// The part of town the service drives in (its office's district).
-    pub area: String,
-    /// Whether the person's home is in it; if not, the office finds a way by phone.
-    pub home_in_area: bool,
+    /// The part of town the service drives in (its office's district), when the person's
+    /// home is outside it: then the office finds a way by phone.
+    pub outside_area: Option<String>,
 }
 
 /// The ride as collected so far; `None` fields are still to be asked.
@@ -98,9 +97,9 @@ impl Dialog {
     /// the office's ride service are known, otherwise arranged by a callback.
     pub(super) fn start_ride(&mut self, out: &mut Vec<Action>) {
         let street = self.ctx.person.as_ref().and_then(|p| p.street.clone());
-        if let Some(offer) = self.ctx.ride.as_ref().filter(|o| !o.home_in_area) {
+        if let Some(area) = self.ctx.ride.as_ref().and_then(|o| o.outside_area.clone()) {
             self.path.push("ride:outside_area".into());
-            out.push(Action::Say(Say::with("ride_outside_area", &[("area", offer.area.clone())])));
+            out.push(Action::Say(Say::with("ride_outside_area", &[("area", area)])));
             return self.callback_instead(TicketKind::Ride, "fahrdienst", "ride_by_callback", out);
         }
         let bookable = self.ctx.ride.as_ref().is_some_and(|offer| !offer.places.is_empty());
