@@ -6,10 +6,11 @@
 mod common;
 
 use common::speaking::{ERIKA, erika_speaking, message_of_the_ticket, spawn_listening_app, speaking};
-use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, prompts, set_offices_open};
-use seniorentelefon::caller::dial;
+use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, one_offer, prompts, set_offices_open};
+use seniorentelefon::caller::{CallOptions, dial};
 use sqlx::Row;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// The Seniorenbüro Hörde (Erika's office) in the demo directory.
 const HOERDE: &str = "+4923155501100";
@@ -174,5 +175,78 @@ async fn a_caller_without_an_address_on_file_says_where_to_be_picked_up() {
         ("ride".into(), "fahrdienst".into(), "do-innenstadt-west".into())
     );
     assert_eq!(t.get::<Option<String>, _>("callback_number").as_deref(), Some("+4923155577001"));
+    app.stop().await;
+}
+
+/// A whole booking by voice: every menu read to its end and every answer recognised takes
+/// longer than the three minutes a test call may last.
+fn long_call(mut options: CallOptions) -> CallOptions {
+    options.max_duration = Duration::from_secs(420);
+    options
+}
+
+/// Erika books a seat at the gymnastics next week with her voice alone: offers near her
+/// home, all kinds, next week, "anmelden", one seat, yes. The seat is taken and the booking
+/// stored, like by keypad.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_is_booked_by_voice() {
+    let app = spawn_listening_app(Backend::Sqlite).await;
+    let (_, date_id) = one_offer(&app, 12).await;
+    let script = r#"say:"Ich suche Angebote in meiner Nähe." say:"Alle Angebote, bitte." say:"In der nächsten Woche." say:"Ich möchte mich gerne anmelden." say:"Einen Platz bitte, ich komme allein." say:"Ja, bitte buchen." wait hangup"#;
+    let report = dial(&long_call(erika_speaking(&app, script)), Some(&prompts())).await.unwrap();
+    let lines = format!("{:#?}", report.lines);
+    let (call_id, path, outcome) = ended_call(&app.db, &report.call_id).await;
+    assert_eq!(outcome, "booking_created", "{path}\n{lines}");
+    assert!(
+        path.starts_with(
+            "main>said>offers>offers:home>said>offers:cat:alle>said>offers:when:next_week>offers:search>offers:found:1>said>offers:book"
+        ),
+        "{path}"
+    );
+    assert!(path.ends_with(">said>offers:seats:1>said>offers:confirm>booked"), "{path}");
+    let b = sqlx::query("SELECT offer_date_id, phone, seats, status, call_id FROM bookings").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(
+        (b.get::<String, _>("offer_date_id"), b.get::<String, _>("phone"), b.get::<i64, _>("seats"), b.get::<String, _>("status")),
+        (date_id.clone(), ERIKA.to_string(), 1, "booked".to_string())
+    );
+    assert_eq!(b.get::<Option<String>, _>("call_id"), Some(call_id));
+    let taken: i64 =
+        sqlx::query_scalar("SELECT seats_taken FROM offer_dates WHERE id = $1").bind(&date_id).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(taken, 1);
+    assert_eq!(app.state.metrics.recognition_failed.load(Ordering::Relaxed), 0);
+    app.stop().await;
+}
+
+/// Erika orders a ride to her eye doctor by voice: the place by name, the day and the time
+/// in a sentence, a return trip, no wheelchair, no companion, and yes to the summary. Both
+/// trips are stored with the ride desk's ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ride_is_booked_by_voice() {
+    let app = spawn_listening_app(Backend::Postgres).await;
+    let day = app.state.config.dialog.local_now().date() + chrono::Duration::days(2);
+    let script = r#"say:"Ich brauche eine Fahrt zum Arzt." say:"Zum Augenarzt, bitte." say:"Der Termin ist übermorgen." say:"Ich muss um elf Uhr da sein." say:"Ja, bitte." say:"Nein, danke." say:"Nein, ich komme allein." say:"Ja, das ist richtig.""#;
+    let report = dial(&long_call(erika_speaking(&app, script)), Some(&prompts())).await.unwrap();
+    let lines = format!("{:#?}", report.lines);
+    assert!(report.hung_up_by_hotline, "{lines}");
+    let (call_id, path, outcome) = ended_call(&app.db, &report.call_id).await;
+    assert_eq!(outcome, "ticket_created", "{path}\n{lines}");
+    assert_eq!(
+        path,
+        "main>said>ride>said>ride:place:augenarzt-lindner>said:date>ride:date>said:time>ride:time>said>ride:return:yes>said>ride:wheelchair:no>said>ride:companion:no>said>ride:book>stored"
+    );
+    let ticket = sqlx::query("SELECT id, kind, office_id, call_id FROM tickets").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!((ticket.get::<String, _>("kind"), ticket.get::<String, _>("office_id")), ("ride".into(), "do-hoerde".into()));
+    assert_eq!(ticket.get::<Option<String>, _>("call_id"), Some(call_id));
+    let requests = sqlx::query("SELECT direction, ticket_id, appointment_at, wheelchair FROM ride_requests ORDER BY direction")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let directions: Vec<String> = requests.iter().map(|r| r.get("direction")).collect();
+    assert_eq!(directions, ["outbound", "return"]);
+    for r in &requests {
+        assert_eq!(r.get::<Option<String>, _>("ticket_id"), Some(ticket.get("id")));
+        assert_eq!(r.get::<String, _>("appointment_at"), format!("{day}T11:00"));
+        assert_eq!(r.get::<i64, _>("wheelchair"), 0);
+    }
     app.stop().await;
 }

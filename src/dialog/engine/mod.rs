@@ -598,8 +598,14 @@ impl Dialog {
                     _ => self.finish_number(&digits, out),
                 };
             }
-            Some(Understood::Date(date)) if matches!(self.step, Step::EnterDate(_)) => return self.accept_date(date, out),
-            Some(Understood::Time(time)) if matches!(self.step, Step::EnterTime(_)) => return self.accept_time(time, out),
+            Some(Understood::Date(date)) if matches!(self.step, Step::EnterDate(_)) => {
+                self.path.push("said:date".into());
+                return self.accept_date(date, out);
+            }
+            Some(Understood::Time(time)) if matches!(self.step, Step::EnterTime(_)) => {
+                self.path.push("said:time".into());
+                return self.accept_time(time, out);
+            }
             Some(Understood::Date(_) | Understood::Time(_)) | None => None,
         };
         match key {
@@ -1373,6 +1379,7 @@ mod tests {
         let a = d.handle(speech("nein, ich komme allein"));
         assert_eq!(said(&a), ["ride_confirm_menu"]);
         let Some(Action::StoreRide(order)) = d.handle(speech("Ja, genau.")).pop() else { panic!() };
+        assert!(d.path().contains(">said>ride:place:augen>said:date>ride:date>said:time>ride:time>said>ride:return:no"), "{}", d.path());
         assert_eq!(order.place_id, "augen");
         assert_eq!(order.appointment_at, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(9, 30, 0).unwrap());
         assert!(!order.return_trip && order.wheelchair && !order.companion);

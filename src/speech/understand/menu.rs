@@ -3,7 +3,7 @@
 //! different options are heard, or a number the menu does not have, nothing is chosen.
 
 use super::numbers::{digit, ordinal};
-use super::words::{Token, fold, is_filler, same_word};
+use super::words::{Token, fold, is_filler, same_or_inflected, same_word};
 use std::collections::BTreeSet;
 
 /// Words that announce an option's number: "die Zwei", "Nummer drei", "Taste eins".
@@ -20,10 +20,17 @@ pub(super) fn choose(tokens: &[Token], choices: &[(char, &[String])]) -> Option<
 }
 
 /// Whether the option word (or phrase, "digitale hilfe") occurs among the spoken words.
+/// Whisper sometimes splits a word it is unsure of ("an Gebote", "Rück ruf"): two spoken
+/// words written together count too, but only as the very word, without mishearings.
 fn said(words: &[&str], option_word: &str) -> bool {
     let folded = fold(option_word);
     let parts: Vec<&str> = folded.split_whitespace().collect();
-    !parts.is_empty() && words.windows(parts.len()).any(|w| w.iter().zip(&parts).all(|(spoken, part)| same_word(spoken, part)))
+    let split = |part: &str| words.windows(2).any(|pair| same_or_inflected(&pair.concat(), part));
+    match parts[..] {
+        [] => false,
+        [part] => words.iter().any(|spoken| same_word(spoken, part)) || split(part),
+        _ => words.windows(parts.len()).any(|w| w.iter().zip(&parts).all(|(spoken, part)| same_word(spoken, part))),
+    }
 }
 
 /// Keys said as numbers. A number counts when announced ("die Zwei", "Nummer 3") or when it
@@ -61,6 +68,15 @@ mod tests {
         assert!(said(&words, "Digitale Hilfe"));
         assert!(!said(&words, "digitale beratung"));
         assert!(!said(&words, " "));
+    }
+
+    #[test]
+    fn a_word_whisper_split_in_two_still_counts() {
+        assert!(said(&["ichuche", "an", "gebote", "in", "meiner", "naehe"], "angebote"));
+        assert!(said(&["einen", "rueck", "ruf"], "Rückruf"));
+        // Written together, the parts must make the very word: no mishearing on top.
+        assert!(!said(&["an", "gebete"], "angebote"));
+        assert!(!said(&["in", "meiner", "naehe"], "angebote"));
     }
 
     #[test]

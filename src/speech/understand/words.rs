@@ -87,7 +87,6 @@ pub(super) fn tokens(text: &str) -> Vec<Token> {
 /// of it, a compound ending in it ("Arztfahrt" for "fahrt"), or for longer words a close
 /// mishearing (one edit, two from eight letters on).
 pub(super) fn same_word(spoken: &str, expected: &str) -> bool {
-    let inflected = |long: &str, short: &str| short.len() >= 4 && long.strip_prefix(short).is_some_and(|end| ENDINGS.contains(&end));
     let compound = || {
         expected.len() >= 4
             && spoken.len() >= expected.len() + 3
@@ -97,7 +96,13 @@ pub(super) fn same_word(spoken: &str, expected: &str) -> bool {
         let len = expected.chars().count().min(spoken.chars().count());
         len >= 5 && edit_distance(spoken, expected) <= if len >= 8 { 2 } else { 1 }
     };
-    spoken == expected || inflected(spoken, expected) || inflected(expected, spoken) || compound() || close()
+    same_or_inflected(spoken, expected) || compound() || close()
+}
+
+/// Whether two words are the same word, inflected or not ("angebot" / "angeboten").
+pub(super) fn same_or_inflected(a: &str, b: &str) -> bool {
+    let inflected = |long: &str, short: &str| short.len() >= 4 && long.strip_prefix(short).is_some_and(|end| ENDINGS.contains(&end));
+    a == b || inflected(a, b) || inflected(b, a)
 }
 
 /// Levenshtein distance over characters.
