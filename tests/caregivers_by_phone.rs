@@ -72,7 +72,21 @@ async fn a_caregiver_books_a_seat_for_the_person(backend: Backend) {
     assert_eq!(b.get::<Option<String>, _>("person_id"), Some(erika(&app).await), "booked for Erika");
     assert_eq!(b.get::<Option<String>, _>("caregiver_id"), Some(klaus(&app).await), "by Klaus");
     assert_eq!(b.get::<String, _>("phone"), KLAUS, "the office reaches whoever booked");
-    assert_eq!(b.get::<Option<String>, _>("call_id"), Some(call_id));
+    assert_eq!(b.get::<Option<String>, _>("call_id"), Some(call_id.clone()));
+    let call = sqlx::query("SELECT person_id, caregiver_id, caller FROM calls WHERE id = $1")
+        .bind(&call_id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            call.get::<Option<String>, _>("person_id"),
+            call.get::<Option<String>, _>("caregiver_id"),
+            call.get::<Option<String>, _>("caller")
+        ),
+        (Some(erika(&app).await), Some(klaus(&app).await), Some(KLAUS.to_string())),
+        "the call is recorded as made for Erika by Klaus"
+    );
     let ticket: String = b.get::<Option<String>, _>("ticket_id").unwrap();
     let t = sqlx::query("SELECT person_id, caregiver_id, office_id FROM tickets WHERE id = $1")
         .bind(&ticket)
@@ -106,7 +120,7 @@ async fn a_caregiver_asks_for_a_callback_for_the_person() {
     assert!(heard(&report).contains(&"request_received"), "{:#?}", report.lines);
     let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;
     assert_eq!(outcome, "ticket_created", "{path}");
-    let rows = sqlx::query("SELECT id, kind, topic, person_id, caregiver_id, callback_number, office_id FROM tickets")
+    let rows = sqlx::query("SELECT id, kind, topic, person_id, caregiver_id, callback_number, office_id, call_id FROM tickets")
         .fetch_all(app.db.pool())
         .await
         .unwrap();
@@ -163,12 +177,12 @@ async fn five_wrong_pins_lock_the_caregiver_out(backend: Backend) {
     assert!(report.hung_up_by_hotline, "{:#?}", report.lines);
     let heard_now = heard(&report);
     assert!(heard_now.ends_with(&["caregiver_locked_now", "goodbye"]), "{heard_now:?}");
-    let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;
+    let (locking_call, path, outcome) = ended_call(&app.db, &report.call_id).await;
     assert_eq!(outcome, "caregiver_locked", "{path}");
     let (failures, locked_at) = locked(&app).await;
     assert_eq!(failures, 5);
     assert!(locked_at.is_some(), "locked");
-    let rows = sqlx::query("SELECT id, kind, topic, person_id, caregiver_id, callback_number, office_id FROM tickets")
+    let rows = sqlx::query("SELECT id, kind, topic, person_id, caregiver_id, callback_number, office_id, call_id FROM tickets")
         .fetch_all(app.db.pool())
         .await
         .unwrap();
@@ -179,6 +193,9 @@ async fn five_wrong_pins_lock_the_caregiver_out(backend: Backend) {
     assert_eq!(t.get::<Option<String>, _>("person_id"), Some(erika(&app).await));
     assert_eq!(t.get::<Option<String>, _>("caregiver_id"), Some(klaus(&app).await));
     assert_eq!(t.get::<Option<String>, _>("callback_number").as_deref(), Some(KLAUS));
+    assert_eq!(t.get::<Option<String>, _>("call_id"), Some(locking_call), "the ticket leads to the call that locked");
+    let history = on_behalf(&app, &t.get::<String, _>("id")).await;
+    assert!(history.contains("Klaus") && history.contains(KLAUS), "staff see who was locked out: {history}");
 
     // Locked: he is not even asked for his PIN (the domain refuses the right one too, see
     // its tests), and is offered a callback or a person instead.

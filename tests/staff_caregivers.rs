@@ -68,7 +68,7 @@ async fn register_pin_unlock_and_consent(backend: Backend) {
     let pin = Pin::parse(&shown).unwrap();
 
     // Without Gisela's consent Petra cannot act for her; with it she can.
-    assert!(matches!(caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde").await, Err(caregivers::CaregiverError::NotFound)));
+    assert!(matches!(caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde", None).await, Err(caregivers::CaregiverError::NotFound)));
     assert_eq!(anna.post_form(&format!("/staff/people/{gisela}/consent"), &[("caregivers", "ja")]).await.status(), 303);
     let consents = sqlx::query("SELECT consent_caregivers, consent_recording FROM people WHERE id = $1")
         .bind(&gisela)
@@ -76,16 +76,22 @@ async fn register_pin_unlock_and_consent(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((consents.get::<i64, _>("consent_caregivers"), consents.get::<i64, _>("consent_recording")), (1, 0));
-    assert_eq!(caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde").await.unwrap(), PinCheck::Accepted { person_id: gisela.clone() });
+    assert_eq!(
+        caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde", None).await.unwrap(),
+        PinCheck::Accepted { person_id: gisela.clone() }
+    );
 
     // Five wrong PINs lock her out; staff see it and unlock.
     let wrong = Pin::parse("0000").unwrap();
     for _ in 0..5 {
-        caregivers::check_pin(&app.db, &petra, &wrong, "do-hoerde").await.unwrap();
+        caregivers::check_pin(&app.db, &petra, &wrong, "do-hoerde", None).await.unwrap();
     }
     assert!(anna.get(&format!("/staff/people/{gisela}")).await.text().await.unwrap().contains("gesperrt seit"));
     assert_eq!(anna.post_form(&format!("{base}/{petra}/unlock"), &[]).await.status(), 303);
-    assert_eq!(caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde").await.unwrap(), PinCheck::Accepted { person_id: gisela.clone() });
+    assert_eq!(
+        caregivers::check_pin(&app.db, &petra, &pin, "do-hoerde", None).await.unwrap(),
+        PinCheck::Accepted { person_id: gisela.clone() }
+    );
 
     // The same through the API, then removal.
     let detail: serde_json::Value = anna.get(&format!("/api/v1/people/{gisela}")).await.json().await.unwrap();
@@ -160,9 +166,9 @@ async fn people_of_another_office_do_not_exist_for_staff() {
     let still: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM caregivers WHERE id = $1").bind(&klaus).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(still, 1);
-    assert!(caregivers::check_pin(&app.db, &klaus, &Pin::parse("4711").unwrap(), "do-hoerde").await.is_ok(), "his PIN unchanged");
+    assert!(caregivers::check_pin(&app.db, &klaus, &Pin::parse("4711").unwrap(), "do-hoerde", None).await.is_ok(), "his PIN unchanged");
     assert_eq!(
-        caregivers::check_pin(&app.db, &klaus, &Pin::parse("4711").unwrap(), "do-hoerde").await.unwrap(),
+        caregivers::check_pin(&app.db, &klaus, &Pin::parse("4711").unwrap(), "do-hoerde", None).await.unwrap(),
         PinCheck::Accepted { person_id: erika.clone() }
     );
 

@@ -134,10 +134,18 @@ pub enum PinCheck {
     Locked,
 }
 
-/// Checks a PIN for the caregiver entry. Wrong PINs count across calls; the one that
-/// reaches [`MAX_PIN_FAILURES`] locks the entry and puts a callback ticket into the
-/// person's office's queue, in one transaction. A right PIN resets the count.
-pub async fn check_pin(db: &Db, caregiver_id: &str, pin: &Pin, default_office: &str) -> Result<PinCheck, CaregiverError> {
+/// Checks a PIN for the caregiver entry, given on the call `call_id`. Wrong PINs count
+/// across calls; the one that reaches [`MAX_PIN_FAILURES`] locks the entry and puts a
+/// callback ticket into the person's office's queue, in one
+/// transaction. A right PIN resets the count, and the call is recorded as made for the
+/// person by the caregiver.
+pub async fn check_pin(
+    db: &Db,
+    caregiver_id: &str,
+    pin: &Pin,
+    default_office: &str,
+    call_id: Option<&str>,
+) -> Result<PinCheck, CaregiverError> {
     let row = sqlx::query(
         "SELECT c.pin_hash, c.locked_at, c.person_id, c.phone, p.office_id, p.postcode
          FROM caregivers c JOIN people p ON p.id = c.person_id WHERE c.id = $1 AND p.consent_caregivers = 1",
@@ -155,13 +163,27 @@ pub async fn check_pin(db: &Db, caregiver_id: &str, pin: &Pin, default_office: &
     let attempt = pin.clone();
     let right = tokio::task::spawn_blocking(move || attempt.matches(&hash)).await.map_err(|e| CaregiverError::Hash(e.to_string()))?;
     if right {
+        let mut tx = db.pool().begin().await?;
         // Locked meanwhile by wrong PINs from another call: locked stays locked.
         let reset = sqlx::query("UPDATE caregivers SET pin_failures = 0 WHERE id = $1 AND locked_at IS NULL")
             .bind(caregiver_id)
-            .execute(db.pool())
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-        return Ok(if reset == 1 { PinCheck::Accepted { person_id } } else { PinCheck::Locked });
+        if reset == 0 {
+            tx.commit().await?;
+            return Ok(PinCheck::Locked);
+        }
+        if let Some(call_id) = call_id {
+            sqlx::query("UPDATE calls SET person_id = $1, caregiver_id = $2 WHERE id = $3")
+                .bind(&person_id)
+                .bind(caregiver_id)
+                .bind(call_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        return Ok(PinCheck::Accepted { person_id });
     }
     let ticket = NewTicket {
         kind: TicketKind::Callback,
@@ -170,7 +192,7 @@ pub async fn check_pin(db: &Db, caregiver_id: &str, pin: &Pin, default_office: &
         postcode: row.get::<Option<String>, _>("postcode").and_then(|p| super::Postcode::parse(&p).ok()),
         person_id: Some(person_id),
         person_office_id: row.get("office_id"),
-        call_id: None,
+        call_id: call_id.map(str::to_string),
         window: None,
         message_audio_path: None,
         caregiver_id: Some(caregiver_id.to_string()),
@@ -384,25 +406,49 @@ mod tests {
     async fn five_wrong_pins_across_calls_lock_the_entry_with_a_ticket() {
         let (_dir, db, id) = db_with_caregiver().await;
         let (right, wrong) = (Pin::parse("4711").unwrap(), Pin::parse("0000").unwrap());
-        assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde").await.unwrap(), PinCheck::Wrong { tries_left: 4 });
+        assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde", None).await.unwrap(), PinCheck::Wrong { tries_left: 4 });
         // A right PIN forgets earlier mistakes.
-        assert_eq!(check_pin(&db, &id, &right, "do-hoerde").await.unwrap(), PinCheck::Accepted { person_id: "p1".into() });
+        assert_eq!(check_pin(&db, &id, &right, "do-hoerde", None).await.unwrap(), PinCheck::Accepted { person_id: "p1".into() });
         for left in (1..=4).rev() {
-            assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde").await.unwrap(), PinCheck::Wrong { tries_left: left });
+            assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde", None).await.unwrap(), PinCheck::Wrong { tries_left: left });
         }
         assert!(tickets(&db).await.is_empty());
-        assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde").await.unwrap(), PinCheck::LockedNow);
+        assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde", None).await.unwrap(), PinCheck::LockedNow);
         assert_eq!(tickets(&db).await, [("do-hoerde".to_string(), Some(id.clone()), Some("+491701234567".to_string()))]);
         // Locked: even the right PIN is refused, and no second ticket follows.
-        assert_eq!(check_pin(&db, &id, &right, "do-hoerde").await.unwrap(), PinCheck::Locked);
-        assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde").await.unwrap(), PinCheck::Locked);
+        assert_eq!(check_pin(&db, &id, &right, "do-hoerde", None).await.unwrap(), PinCheck::Locked);
+        assert_eq!(check_pin(&db, &id, &wrong, "do-hoerde", None).await.unwrap(), PinCheck::Locked);
         assert_eq!(tickets(&db).await.len(), 1);
         let entry = get(&db, &id).await.unwrap().unwrap();
         assert!(entry.locked_at.is_some() && entry.pin_set);
         assert!(cared_for_by(&db, &PhoneNumber::parse("+491701234567").unwrap()).await.unwrap()[0].locked);
 
         unlock(&db, &id).await.unwrap();
-        assert_eq!(check_pin(&db, &id, &right, "do-hoerde").await.unwrap(), PinCheck::Accepted { person_id: "p1".into() });
+        assert_eq!(check_pin(&db, &id, &right, "do-hoerde", None).await.unwrap(), PinCheck::Accepted { person_id: "p1".into() });
+    }
+
+    /// Whom a call was for and by which caregiver.
+    async fn acting(db: &Db, call: &str) -> (Option<String>, Option<String>) {
+        sqlx::query_as("SELECT person_id, caregiver_id FROM calls WHERE id = $1").bind(call).fetch_one(db.pool()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_right_pin_records_the_call_as_made_for_the_person() {
+        let (_dir, db, id) = db_with_caregiver().await;
+        for call in ["c1", "c2"] {
+            sqlx::query(
+                "INSERT INTO calls (id, transport, caller, started_at) VALUES ($1, 'twilio', '+491701234567', '2026-11-26T10:00:00Z')",
+            )
+            .bind(call)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+        check_pin(&db, &id, &Pin::parse("0000").unwrap(), "do-hoerde", Some("c1")).await.unwrap();
+        assert_eq!(acting(&db, "c1").await, (None, None), "a wrong PIN acts for nobody");
+        let accepted = check_pin(&db, &id, &Pin::parse("4711").unwrap(), "do-hoerde", Some("c2")).await.unwrap();
+        assert_eq!(accepted, PinCheck::Accepted { person_id: "p1".into() });
+        assert_eq!(acting(&db, "c2").await, (Some("p1".into()), Some(id.clone())));
     }
 
     #[tokio::test]
@@ -410,18 +456,18 @@ mod tests {
         let (_dir, db, id) = db_with_caregiver().await;
         let wrong = Pin::parse("9999").unwrap();
         for _ in 0..MAX_PIN_FAILURES {
-            check_pin(&db, &id, &wrong, "do-hoerde").await.unwrap();
+            check_pin(&db, &id, &wrong, "do-hoerde", None).await.unwrap();
         }
         set_pin(&db, &id, &Pin::parse("123456").unwrap()).await.unwrap();
         let entry = get(&db, &id).await.unwrap().unwrap();
         assert_eq!((entry.pin_failures, entry.locked_at), (0, None));
-        assert_eq!(check_pin(&db, &id, &Pin::parse("4711").unwrap(), "do-hoerde").await.unwrap(), PinCheck::Wrong { tries_left: 4 });
+        assert_eq!(check_pin(&db, &id, &Pin::parse("4711").unwrap(), "do-hoerde", None).await.unwrap(), PinCheck::Wrong { tries_left: 4 });
 
         let klaus = PhoneNumber::parse("+491701234567").unwrap();
         assert_eq!(cared_for_by(&db, &klaus).await.unwrap().len(), 1);
         assert!(matches!(register(&db, "p1", "Klaus", &klaus).await, Err(CaregiverError::Exists)));
         sqlx::query("UPDATE people SET consent_caregivers = 0").execute(db.pool()).await.unwrap();
         assert!(cared_for_by(&db, &klaus).await.unwrap().is_empty(), "without the person's consent nobody acts for them");
-        assert!(matches!(check_pin(&db, &id, &Pin::parse("123456").unwrap(), "do-hoerde").await, Err(CaregiverError::NotFound)));
+        assert!(matches!(check_pin(&db, &id, &Pin::parse("123456").unwrap(), "do-hoerde", None).await, Err(CaregiverError::NotFound)));
     }
 }

@@ -171,7 +171,10 @@ pub async fn erase(db: &Db, data_dir: &Path, person_id: &str, actor: &str) -> Re
             .await?;
     }
     for id in &s.calls {
-        sqlx::query("UPDATE calls SET caller = NULL, person_id = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE calls SET caller = NULL, person_id = NULL, caregiver_id = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     for id in &s.bookings {
         sqlx::query(

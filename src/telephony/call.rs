@@ -357,8 +357,9 @@ async fn cancel_ride(app: AppState, order: CancelRideOrder) -> Event {
 
 /// Checks a caregiver's PIN; when it is right, loads the person they act for as a
 /// returning caller would be loaded.
-async fn check_pin(app: AppState, order: PinOrder) -> Event {
-    let checked = caregivers::check_pin(&app.db, &order.caregiver_id, &order.pin, &app.config.dialog.default_office).await;
+async fn check_pin(app: AppState, order: PinOrder, call_id: Option<String>) -> Event {
+    let checked =
+        caregivers::check_pin(&app.db, &order.caregiver_id, &order.pin, &app.config.dialog.default_office, call_id.as_deref()).await;
     let outcome = match checked {
         Ok(PinCheck::Accepted { person_id }) => match directory::find_person(&app.db, &person_id).await {
             Ok(Some(person)) => {
@@ -939,7 +940,7 @@ impl Call {
                     self.store = Some(spawn_job(cancel_booking(self.app.clone(), order)));
                 }
                 Action::CancelRide(order) => self.store = Some(spawn_job(cancel_ride(self.app.clone(), order))),
-                Action::CheckPin(order) => self.store = Some(spawn_job(check_pin(self.app.clone(), order))),
+                Action::CheckPin(order) => self.store = Some(spawn_job(check_pin(self.app.clone(), order, self.call_id.clone()))),
             }
         }
         if !self.speaking() {
