@@ -108,13 +108,13 @@ async fn staff_member_signs_in_claims_notes_and_closes_in_chromium() {
     sign_in_to_the_queue(&c, &app.base, "anna").await;
     wait_for_text(&c, "Warteschlange – Seniorenbüro Hörde").await;
     let queue = c.source().await.unwrap();
-    assert!(queue.contains("pflege") && queue.contains("smartphone"));
+    assert!(queue.contains("Pflege und Unterstützung") && queue.contains("smartphone"));
     assert!(!queue.contains("nachbarschaftshilfe-west"), "another office's ticket in the queue");
     assert!(queue.contains("überfällig"));
     screenshot(&c, "staff-queue.png").await;
 
-    c.find(Locator::LinkText("pflege")).await.unwrap().click().await.unwrap();
-    wait_for_text(&c, "Rückruf: pflege").await;
+    c.find(Locator::LinkText("Pflege und Unterstützung")).await.unwrap().click().await.unwrap();
+    wait_for_text(&c, "Rückruf: Pflege und Unterstützung").await;
     c.find(Locator::Css("form[action$='/claim'] button")).await.unwrap().click().await.unwrap();
     wait_for_text(&c, "Sie bearbeiten dieses Anliegen jetzt.").await;
     c.find(Locator::Id("note-text")).await.unwrap().send_keys("Frau Mustermann bittet um Rückruf am Nachmittag.").await.unwrap();

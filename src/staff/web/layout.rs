@@ -2,6 +2,7 @@
 //! pages use.
 
 use super::extract::SignedIn;
+use crate::dialog::prompts::Prompts;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{DOCTYPE, Markup, html};
@@ -64,6 +65,17 @@ pub fn kind_label(kind: &str) -> &str {
         "other" => "Sonstiges",
         other => other,
     }
+}
+
+/// A ticket's topic as staff read it ("Pflege und Unterstützung" for `pflege`), from the
+/// prompts' `[topics]`; an id without a name is shown as it is.
+pub fn topic_label<'a>(prompts: &'a Prompts, topic: &'a str) -> &'a str {
+    prompts.topic_label(topic).unwrap_or(topic)
+}
+
+/// The mark of an urgent ticket (an emergency was named on the phone).
+pub fn urgent_badge() -> Markup {
+    html! { span class="due urgent" { "dringend" } }
 }
 
 pub const KINDS: [&str; 5] = ["callback", "ride", "booking", "digital_help", "other"];

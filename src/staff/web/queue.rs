@@ -3,7 +3,7 @@
 
 use super::error::StaffError;
 use super::extract::SignedIn;
-use super::layout::{KINDS, STATUSES, Urgency, csrf_field, kind_label, local_time, page, status_label};
+use super::layout::{KINDS, STATUSES, Urgency, csrf_field, kind_label, local_time, page, status_label, topic_label, urgent_badge};
 use crate::domain::tickets::{Ticket, TicketQuery, UNASSIGNED};
 use crate::server::AppState;
 use crate::staff::access;
@@ -52,7 +52,7 @@ pub async fn page_handler(State(app): State<AppState>, who: SignedIn, Query(filt
     };
     let content = html! {
         h1 { "Warteschlange" @if let Some(o) = &office { " – " (o) } }
-        (filter_form(&filter, &topics))
+        (filter_form(&app, &filter, &topics))
         p.refreshed #refreshed aria-live="off" { "Die Liste aktualisiert sich alle 20 Sekunden." }
         table {
             caption.skip { "Anliegen" }
@@ -81,7 +81,7 @@ pub async fn rows_handler(State(app): State<AppState>, who: SignedIn, Query(filt
     Ok(rows(&app, &who, &list))
 }
 
-fn filter_form(f: &Filter, topics: &[String]) -> Markup {
+fn filter_form(app: &AppState, f: &Filter, topics: &[String]) -> Markup {
     let option = |value: &str, label: &str, current: &str| html! { option value=(value) selected[value == current] { (label) } };
     html! {
         form.filters method="get" action="/staff/queue" {
@@ -96,7 +96,7 @@ fn filter_form(f: &Filter, topics: &[String]) -> Markup {
                 label for="f-topic" { "Thema" }
                 select #f-topic name="topic" {
                     (option("", "alle", &f.topic))
-                    @for t in topics { (option(t, t, &f.topic)) }
+                    @for t in topics { (option(t, topic_label(&app.prompts, t), &f.topic)) }
                 }
             }
             div {
@@ -129,15 +129,16 @@ fn rows(app: &AppState, who: &SignedIn, list: &[Ticket]) -> Markup {
         }
         @for t in list {
             @let urgency = Urgency::of(&t.due_at, now, tz);
+            @let topic = topic_label(&app.prompts, &t.topic);
             tr {
                 td {
                     @if t.status == "closed" { "–" } @else {
-                        @if t.priority > 0 { span class="due urgent" { "dringend" } br; }
+                        @if t.priority > 0 { (urgent_badge()) br; }
                         span class=(urgency.class()) { (urgency.label()) } br; (local_time(&t.due_at, tz))
                     }
                 }
                 td { (kind_label(&t.kind)) }
-                td { a href={ "/staff/tickets/" (t.id) } { (t.topic) } }
+                td { a href={ "/staff/tickets/" (t.id) } { (topic) } }
                 @if who.session.staff.sees_several_offices() { td { (t.office_name) } }
                 td { (t.callback_number.as_deref().unwrap_or("–")) }
                 td { (status_label(&t.status)) }
@@ -147,7 +148,7 @@ fn rows(app: &AppState, who: &SignedIn, list: &[Ticket]) -> Markup {
                     @if t.status == "open" {
                         form method="post" action={ "/staff/tickets/" (t.id) "/claim" } {
                             (csrf_field(who))
-                            button type="submit" aria-label={ "Übernehmen: " (t.topic) } { "Übernehmen" }
+                            button type="submit" aria-label={ "Übernehmen: " (topic) } { "Übernehmen" }
                         }
                     }
                 }

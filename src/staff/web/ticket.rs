@@ -5,7 +5,7 @@
 use super::actions;
 use super::error::StaffError;
 use super::extract::{SignedIn, TicketAccess};
-use super::layout::{Urgency, csrf_field, event_label, kind_label, local_time, page, status_label};
+use super::layout::{Urgency, csrf_field, event_label, kind_label, local_time, page, status_label, topic_label, urgent_badge};
 use crate::domain::directory::{self, Office};
 use crate::domain::tickets::{self, Attempt, Ticket, TicketEvent};
 use crate::server::AppState;
@@ -42,11 +42,12 @@ pub async fn show(
     let events = tickets::events(&app.db, &ticket.id).await?;
     let offices = directory::offices(&app.db).await?;
     who.audit(&app, "ticket.view", "ticket", &ticket.id, "").await?;
-    let content = detail(&app.config.dialog.timezone, &who, &ticket, &events, &offices, done_message(&q.done));
-    Ok(page(&ticket.topic, Some(&who), content))
+    let topic = topic_label(&app.prompts, &ticket.topic);
+    let content = detail(&app.config.dialog.timezone, &who, &ticket, topic, &events, &offices, done_message(&q.done));
+    Ok(page(topic, Some(&who), content))
 }
 
-fn detail(tz: &Tz, who: &SignedIn, t: &Ticket, events: &[TicketEvent], offices: &[Office], done: Option<&str>) -> Markup {
+fn detail(tz: &Tz, who: &SignedIn, t: &Ticket, topic: &str, events: &[TicketEvent], offices: &[Office], done: Option<&str>) -> Markup {
     let tz = *tz;
     let urgency = Urgency::of(&t.due_at, chrono::Utc::now(), tz);
     let window = match (&t.window_start, &t.window_end) {
@@ -56,7 +57,7 @@ fn detail(tz: &Tz, who: &SignedIn, t: &Ticket, events: &[TicketEvent], offices: 
     let action = |what: &str| format!("/staff/tickets/{}/{what}", t.id);
     html! {
         p { a href="/staff/queue" { "← Zurück zur Warteschlange" } }
-        h1 { (kind_label(&t.kind)) ": " (t.topic) @if t.priority > 0 { " " span class="due urgent" { "dringend" } } }
+        h1 { (kind_label(&t.kind)) ": " (topic) @if t.priority > 0 { " " (urgent_badge()) } }
         @if let Some(d) = done { p.notice role="status" { (d) } }
         dl.facts {
             dt { "Status" } dd { (status_label(&t.status)) @if let Some(a) = &t.assignee { " (" (a) ")" } }
