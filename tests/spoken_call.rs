@@ -8,7 +8,10 @@ mod common;
 use common::speaking::{ERIKA, erika_speaking, message_of_the_ticket, spawn_listening_app, speaking};
 use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, one_offer, prompts, set_offices_open};
 use seniorentelefon::caller::{CallOptions, dial};
+use seniorentelefon::domain::PhoneNumber;
+use seniorentelefon::offers::{self, Booker};
 use sqlx::Row;
+use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -248,5 +251,38 @@ async fn a_ride_is_booked_by_voice() {
         assert_eq!(r.get::<String, _>("appointment_at"), format!("{day}T11:00"));
         assert_eq!(r.get::<i64, _>("wheelchair"), 0);
     }
+    app.stop().await;
+}
+
+/// Klaus, Erika's son, calls for her and speaks every answer: that he is a relative, his
+/// PIN, that he wants her appointments, and that the one he hears is to be cancelled. The
+/// seat is free again and the call is recorded as made for Erika by him.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caregiver_cancels_the_persons_booking_by_voice() {
+    const KLAUS: &str = "+491701234567";
+    let app = spawn_listening_app(Backend::Sqlite).await;
+    let (_, date_id) = one_offer(&app, 12).await;
+    let erika: String = sqlx::query_scalar("SELECT id FROM people WHERE phone = $1").bind(ERIKA).fetch_one(app.db.pool()).await.unwrap();
+    let by_erika = Booker { person_id: Some(erika.clone()), phone: PhoneNumber::parse(ERIKA).unwrap(), caregiver_id: None, call_id: None };
+    offers::book(&app.db, &date_id, NonZeroU32::new(1).unwrap(), &by_erika, app.state.config.dialog.local_now()).await.unwrap();
+    let script = r#"say:"Ich rufe als Angehöriger an." say:"Vier, sieben, eins, eins." say:"Ich möchte die Termine hören." say:"Ich möchte den Termin absagen." say:"Ja, bitte absagen." wait hangup"#;
+    let report = dial(&long_call(speaking(&app, KLAUS, script)), Some(&prompts())).await.unwrap();
+    let lines = format!("{:#?}", report.lines);
+    let (call_id, path, _) = ended_call(&app.db, &report.call_id).await;
+    assert!(
+        path.starts_with(
+            "main>said>caregiver>caregiver:pin>said:digits>caregiver:in>said>caregiver:upcoming>upcoming>said>menu:upcoming_cancel>said>upcoming:cancel"
+        ),
+        "{path}\n{lines}"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM bookings").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(status, "cancelled");
+    let taken: i64 =
+        sqlx::query_scalar("SELECT seats_taken FROM offer_dates WHERE id = $1").bind(&date_id).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(taken, 0, "the seat is free again");
+    let call =
+        sqlx::query("SELECT person_id, caregiver_id FROM calls WHERE id = $1").bind(&call_id).fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(call.get::<Option<String>, _>("person_id"), Some(erika));
+    assert!(call.get::<Option<String>, _>("caregiver_id").is_some());
     app.stop().await;
 }
