@@ -120,7 +120,7 @@ async fn a_caregiver_asks_for_a_callback_for_the_person() {
     assert!(heard(&report).contains(&"request_received"), "{:#?}", report.lines);
     let (_, path, outcome) = ended_call(&app.db, &report.call_id).await;
     assert_eq!(outcome, "ticket_created", "{path}");
-    let rows = sqlx::query("SELECT id, kind, topic, person_id, caregiver_id, callback_number, office_id, call_id FROM tickets")
+    let rows = sqlx::query("SELECT id, kind, topic, person_id, caregiver_id, callback_number, office_id FROM tickets")
         .fetch_all(app.db.pool())
         .await
         .unwrap();

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Backend, TestApp, ended_call, next_tuesday, one_offer, spawn_app};
+use common::{Backend, ended_call, next_tuesday, one_offer, person_id, seats_taken, spawn_app};
 use seniorentelefon::caller::{CallReport, dial};
 use seniorentelefon::domain::PhoneNumber;
 use seniorentelefon::offers::{self, Booker};
@@ -23,14 +23,6 @@ const BOOK_ONE_SEAT: &str = "pause:1500 bargein:1 pause:1500 bargein:1 pause:150
 
 fn heard(report: &CallReport) -> Vec<&str> {
     report.played.iter().map(|p| p.prompt.as_str()).collect()
-}
-
-async fn person_id(app: &TestApp, phone: &str) -> String {
-    sqlx::query("SELECT id FROM people WHERE phone = $1").bind(phone).fetch_one(app.db.pool()).await.unwrap().get("id")
-}
-
-async fn seats_taken(app: &TestApp, date_id: &str) -> i64 {
-    sqlx::query("SELECT seats_taken FROM offer_dates WHERE id = $1").bind(date_id).fetch_one(app.db.pool()).await.unwrap().get(0)
 }
 
 async fn a_known_caller_books_a_seat_by_keypad(backend: Backend) {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::speaking::{ERIKA, erika_speaking, message_of_the_ticket, spawn_listening_app, speaking};
-use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, one_offer, prompts, set_offices_open};
+use common::{AUDIOSOCKET_TOKEN, Backend, ended_call, one_offer, person_id, prompts, seats_taken, set_offices_open};
 use seniorentelefon::caller::{CallOptions, dial};
 use seniorentelefon::domain::PhoneNumber;
 use seniorentelefon::offers::{self, Booker};
@@ -213,9 +213,7 @@ async fn a_seat_is_booked_by_voice() {
         (date_id.clone(), ERIKA.to_string(), 1, "booked".to_string())
     );
     assert_eq!(b.get::<Option<String>, _>("call_id"), Some(call_id));
-    let taken: i64 =
-        sqlx::query_scalar("SELECT seats_taken FROM offer_dates WHERE id = $1").bind(&date_id).fetch_one(app.db.pool()).await.unwrap();
-    assert_eq!(taken, 1);
+    assert_eq!(seats_taken(&app, &date_id).await, 1);
     assert_eq!(app.state.metrics.recognition_failed.load(Ordering::Relaxed), 0);
     app.stop().await;
 }
@@ -262,7 +260,7 @@ async fn a_caregiver_cancels_the_persons_booking_by_voice() {
     const KLAUS: &str = "+491701234567";
     let app = spawn_listening_app(Backend::Sqlite).await;
     let (_, date_id) = one_offer(&app, 12).await;
-    let erika: String = sqlx::query_scalar("SELECT id FROM people WHERE phone = $1").bind(ERIKA).fetch_one(app.db.pool()).await.unwrap();
+    let erika = person_id(&app, ERIKA).await;
     let by_erika = Booker { person_id: Some(erika.clone()), phone: PhoneNumber::parse(ERIKA).unwrap(), caregiver_id: None, call_id: None };
     offers::book(&app.db, &date_id, NonZeroU32::new(1).unwrap(), &by_erika, app.state.config.dialog.local_now()).await.unwrap();
     let script = r#"say:"Ich rufe als Angehöriger an." say:"Vier, sieben, eins, eins." say:"Ich möchte die Termine hören." say:"Ich möchte den Termin absagen." say:"Ja, bitte absagen." wait hangup"#;
@@ -277,9 +275,7 @@ async fn a_caregiver_cancels_the_persons_booking_by_voice() {
     );
     let status: String = sqlx::query_scalar("SELECT status FROM bookings").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(status, "cancelled");
-    let taken: i64 =
-        sqlx::query_scalar("SELECT seats_taken FROM offer_dates WHERE id = $1").bind(&date_id).fetch_one(app.db.pool()).await.unwrap();
-    assert_eq!(taken, 0, "the seat is free again");
+    assert_eq!(seats_taken(&app, &date_id).await, 0, "the seat is free again");
     let call =
         sqlx::query("SELECT person_id, caregiver_id FROM calls WHERE id = $1").bind(&call_id).fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(call.get::<Option<String>, _>("person_id"), Some(erika));

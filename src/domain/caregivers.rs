@@ -136,9 +136,8 @@ pub enum PinCheck {
 
 /// Checks a PIN for the caregiver entry, given on the call `call_id`. Wrong PINs count
 /// across calls; the one that reaches [`MAX_PIN_FAILURES`] locks the entry and puts a
-/// callback ticket into the person's office's queue, in one
-/// transaction. A right PIN resets the count, and the call is recorded as made for the
-/// person by the caregiver.
+/// callback ticket into the person's office's queue, in one transaction. A right PIN
+/// resets the count, and the call is recorded as made for the person by the caregiver.
 pub async fn check_pin(
     db: &Db,
     caregiver_id: &str,

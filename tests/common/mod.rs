@@ -175,6 +175,16 @@ pub fn next_tuesday(today: NaiveDate) -> NaiveDate {
     today + Duration::days(8 - i64::from(today.weekday().num_days_from_monday()))
 }
 
+/// The id of the registered person with this phone number.
+pub async fn person_id(app: &TestApp, phone: &str) -> String {
+    sqlx::query("SELECT id FROM people WHERE phone = $1").bind(phone).fetch_one(app.db.pool()).await.unwrap().get("id")
+}
+
+/// Seats booked on an offer's date.
+pub async fn seats_taken(app: &TestApp, date_id: &str) -> i64 {
+    sqlx::query("SELECT seats_taken FROM offer_dates WHERE id = $1").bind(date_id).fetch_one(app.db.pool()).await.unwrap().get(0)
+}
+
 /// One offer near Hörde on Tuesday next week at 10:00 with `capacity` seats; the only one
 /// in the database, so the search finds just it.
 pub async fn one_offer(app: &TestApp, capacity: u32) -> (NaiveDate, String) {
