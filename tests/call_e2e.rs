@@ -7,7 +7,7 @@ mod common;
 use common::{Backend, prompts, root, spawn_app};
 use seniorentelefon::audio::Pcm;
 use seniorentelefon::caller::dial;
-use seniorentelefon::speech::stt::Stt;
+use seniorentelefon::speech::stt::{Listen, Stt};
 use sqlx::Row;
 use std::time::Duration;
 
@@ -108,7 +108,9 @@ async fn keypad_callback_request_creates_a_ticket(backend: Backend) {
     let greeting_end = report.played[0].audio.as_millis() as usize * 8;
     let first = Pcm { rate: 8000, samples: report.received.samples[..greeting_end.min(report.received.samples.len())].to_vec() };
     let stt = Stt::load(&root().join("voices/whisper/ggml-base.bin"), 2).expect("whisper model (run scripts/setup.sh)");
-    let text = tokio::task::spawn_blocking(move || stt.transcribe(&first, "Seniorentelefon, Seniorenbüros").unwrap().text).await.unwrap();
+    let text = tokio::task::spawn_blocking(move || stt.transcribe(&first, &Listen::hint("Seniorentelefon, Seniorenbüros")).unwrap().text)
+        .await
+        .unwrap();
     // Whisper writes the compound either way ("Seniorentelefon", "Senioren-Telefon").
     let lower = text.to_lowercase().replace('-', "");
     assert!(lower.contains("guten tag") && lower.contains("seniorentelefon"), "heard: {text}");

@@ -584,10 +584,13 @@ async fn hear(pool: &SttPool, set: &TestSet, samples: &[Sample], e: &Endpointed,
             latency: started.elapsed(),
         };
     };
-    let hint = expectation.as_ref().map(understand::hint).unwrap_or_default();
-    let result = pool.transcribe(pcm.clone(), hint).await.map_err(|e| e.to_string());
+    let listen = expectation.as_ref().map(|x| understand::listen(x, set.today)).unwrap_or_default();
+    let result = pool.transcribe(pcm.clone(), listen).await.map_err(|e| e.to_string());
     let understood = match (&result, &expectation) {
-        (Ok(t), Some(x)) => understand::understand(&t.transcript.text, x, set.today),
+        (Ok(t), Some(x)) => {
+            let phrase = t.transcript.phrase.as_ref().map(|p| p.text.as_str());
+            understand::understand_heard(&t.transcript.text, phrase, x, set.today)
+        }
         _ => None,
     };
     Heard { sample: e.sample, result, understood, latency: started.elapsed() }

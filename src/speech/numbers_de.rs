@@ -29,7 +29,7 @@ const BELOW_TWENTY: [&str; 20] = [
     "neunzehn",
 ];
 const TENS: [&str; 10] = ["", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"];
-const MONTHS: [&str; 12] =
+pub(crate) const MONTHS: [&str; 12] =
     ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"];
 
 /// Reads a digit string back in small groups, digit by digit, as people do on the phone:
@@ -80,7 +80,7 @@ fn scaled(n: u32, factor: u32, scale: &str) -> String {
 
 /// The ordinal with its dative ending, as in "am dritten Dezember": 1 "ersten",
 /// 7 "siebten", 20 "zwanzigsten".
-fn ordinal_dative(n: u32) -> String {
+pub(crate) fn ordinal_dative(n: u32) -> String {
     match n {
         1 => "ersten".into(),
         3 => "dritten".into(),
@@ -101,7 +101,7 @@ pub fn time_of_day(t: NaiveTime) -> String {
     }
 }
 
-fn weekday_name(day: Weekday) -> &'static str {
+pub(crate) fn weekday_name(day: Weekday) -> &'static str {
     ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"][day.num_days_from_monday() as usize]
 }
 

@@ -8,7 +8,7 @@
 //! lets it say so before it waits. Workers skip utterances whose caller has stopped waiting
 //! (hung up). Timings are kept for the bench and for monitoring.
 
-use super::stt::{Stt, SttError, Transcript};
+use super::stt::{Listen, Stt, SttError, Transcript};
 use crate::audio::Pcm;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -76,7 +76,7 @@ pub struct PoolMetrics {
 
 struct Job {
     audio: Pcm,
-    hint: String,
+    listen: Listen,
     queued: Instant,
     reply: oneshot::Sender<Result<PoolTranscript, PoolError>>,
 }
@@ -155,10 +155,10 @@ impl SttPool {
     }
 
     /// Queues `audio` for recognition at once (or refuses it when the queue is full); the
-    /// future resolves when it is recognised. `hint`: see [`Stt::transcribe`].
-    pub fn transcribe(&self, audio: Pcm, hint: String) -> impl Future<Output = Result<PoolTranscript, PoolError>> + use<> {
+    /// future resolves when it is recognised. `listen`: see [`Stt::transcribe`].
+    pub fn transcribe(&self, audio: Pcm, listen: Listen) -> impl Future<Output = Result<PoolTranscript, PoolError>> + use<> {
         let (reply, answer) = oneshot::channel();
-        let submitted = self.submit(Job { audio, hint, queued: Instant::now(), reply });
+        let submitted = self.submit(Job { audio, listen, queued: Instant::now(), reply });
         async move {
             submitted?;
             answer.await.map_err(|_| PoolError::Stopped)?
@@ -209,7 +209,7 @@ fn work(shared: &Shared, mut recognizer: super::stt::Recognizer) {
             continue;
         }
         let started = Instant::now();
-        let result = recognizer.transcribe(&job.audio, &job.hint);
+        let result = recognizer.transcribe(&job.audio, &job.listen);
         let recognition = started.elapsed();
         {
             let mut m = shared.metrics();

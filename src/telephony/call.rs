@@ -812,7 +812,7 @@ impl Call {
         // A keyword counts whenever the dialog waits for an answer, also over its prompt.
         if let Some(spotted) = self.spotter.as_mut().and_then(|s| s.push(frame))
             && !ending
-            && self.dialog.hint().is_some()
+            && self.dialog.listen().is_some()
         {
             tracing::info!(keyword = spotted.keyword.name(), score = spotted.score, "keyword heard");
             self.app.metrics.keyword_spotted(spotted.keyword);
@@ -822,7 +822,7 @@ impl Call {
         }
         let Some(ears) = &mut self.ears else { return };
         let dialog = &self.dialog;
-        match ears.hear(frame, || if ending { None } else { dialog.hint() }) {
+        match ears.hear(frame, || if ending { None } else { dialog.listen() }) {
             // The caller is answering: no timeout for silence now, and the reply to the
             // answer (an understood step or a kind re-ask) will listen again.
             Some(Heard::SpeechStarted) => {
@@ -853,7 +853,7 @@ impl Call {
 
     async fn on_recognised(&mut self, recognised: Recognised) {
         self.moment_at = None;
-        let (text, confidence) = match recognised.result {
+        let (text, confidence, phrase) = match recognised.result {
             Ok(heard) => {
                 self.app.metrics.recognition_latency.record(recognised.ended.elapsed());
                 tracing::info!(
@@ -863,18 +863,18 @@ impl Call {
                     "answer recognised"
                 );
                 // What callers say is theirs: transcripts only in debug logs.
-                tracing::debug!(text = %heard.transcript.text, "caller said");
-                (heard.transcript.text, heard.transcript.confidence)
+                tracing::debug!(text = %heard.transcript.text, phrase = ?heard.transcript.phrase, "caller said");
+                (heard.transcript.text, heard.transcript.confidence, heard.transcript.phrase.map(|p| p.text))
             }
             // Treated as not understood: the caller is asked again, and the keypad always works.
             Err(e) => {
                 self.app.metrics.recognition_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(error = %e, "answer not recognised");
-                (String::new(), 0.0)
+                (String::new(), 0.0, None)
             }
         };
         self.last_input = Input::Speech(recognised.ended);
-        self.dispatch(Event::Speech { text, confidence }).await;
+        self.dispatch(Event::Speech { text, confidence, phrase }).await;
     }
 
     async fn finish_recording(&mut self) {

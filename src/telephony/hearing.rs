@@ -9,6 +9,7 @@
 use crate::audio::vad::{Endpointer, VadConfig, VadEvent};
 use crate::audio::{Frame, Pcm};
 use crate::speech::pool::{PoolError, PoolTranscript, SttPool};
+use crate::speech::stt::Listen;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use std::pin::Pin;
@@ -48,8 +49,8 @@ impl Ears {
     }
 
     /// Feeds one frame. `listening` is asked only when something was heard: the words the
-    /// dialog expects now (the recogniser's hint), or `None` when it waits for no answer.
-    pub fn hear(&mut self, frame: &Frame, listening: impl FnOnce() -> Option<String>) -> Option<Heard> {
+    /// dialog expects now (see [`Listen`]), or `None` when it waits for no answer.
+    pub fn hear(&mut self, frame: &Frame, listening: impl FnOnce() -> Option<Listen>) -> Option<Heard> {
         match self.endpointer.push(frame)? {
             // The call has its own timeout for silence; keep listening.
             VadEvent::NoSpeech => {
@@ -59,16 +60,16 @@ impl Ears {
             VadEvent::SpeechStarted => listening().map(|_| Heard::SpeechStarted),
             VadEvent::Utterance(audio) => {
                 self.endpointer.reset();
-                let hint = listening()?;
-                Some(self.submit(audio, hint))
+                let listen = listening()?;
+                Some(self.submit(audio, listen))
             }
         }
     }
 
-    fn submit(&mut self, audio: Pcm, hint: String) -> Heard {
+    fn submit(&mut self, audio: Pcm, listen: Listen) -> Heard {
         let ended = Instant::now();
         let queued = self.pool.queue_len();
-        let recognition = self.pool.transcribe(audio, hint);
+        let recognition = self.pool.transcribe(audio, listen);
         self.pending.push_back(Box::pin(async move { Recognised { ended, result: recognition.await } }));
         Heard::Submitted { queued }
     }

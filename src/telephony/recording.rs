@@ -6,6 +6,7 @@ use crate::audio::{FRAME_SAMPLES, Frame, PHONE_RATE, Pcm, wav};
 use crate::domain::tickets;
 use crate::server::AppState;
 use crate::speech::pool::PoolError;
+use crate::speech::stt::Listen;
 use std::path::Path;
 use std::time::Duration;
 
@@ -144,7 +145,7 @@ pub async fn transcribe(app: AppState, ticket_id: String, message: Pcm) {
     for piece in pieces(&message) {
         let mut retries = BUSY_RETRIES.iter();
         let heard = loop {
-            match pool.transcribe(piece.clone(), String::new()).await {
+            match pool.transcribe(piece.clone(), Listen::default()).await {
                 Err(PoolError::Busy { .. }) if let Some(pause) = retries.next() => tokio::time::sleep(*pause).await,
                 other => break other,
             }

@@ -19,6 +19,7 @@ use crate::rides::Point;
 use crate::rides::phone::RideOrder;
 use crate::speech::keywords::Keyword;
 use crate::speech::numbers_de::digits_in_groups;
+use crate::speech::stt::Listen;
 use crate::speech::understand::{self, Expectation, Understood};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -34,6 +35,9 @@ pub enum Event {
     Speech {
         text: String,
         confidence: f32,
+        /// The closed-set phrase the recogniser also heard (`speech::stt::Phrase`), used
+        /// when the text says nothing this step understands.
+        phrase: Option<String>,
     },
     /// The keyword spotter heard a keyword (at any time, also over a prompt).
     Keyword(Keyword),
@@ -294,9 +298,9 @@ impl Dialog {
                 self.silences = 0;
                 self.on_key(key, &mut out);
             }
-            Event::Speech { text, .. } => {
+            Event::Speech { text, phrase, .. } => {
                 self.silences = 0;
-                self.on_speech(&text, &mut out);
+                self.on_speech(&text, phrase.as_deref(), &mut out);
             }
             Event::Keyword(keyword) => {
                 self.silences = 0;
@@ -541,10 +545,11 @@ impl Dialog {
         })
     }
 
-    /// Words the caller is likely to say now (the speech recogniser's hint), or `None`
-    /// when the dialog waits for no answer (storing a request, finished).
-    pub fn hint(&self) -> Option<String> {
-        self.expectation().map(|e| understand::hint(&e))
+    /// What the speech recogniser is told about the answer expected now (the words the
+    /// caller is likely to say), or `None` when the dialog waits for no answer (storing a
+    /// request, finished).
+    pub fn listen(&self) -> Option<Listen> {
+        self.expectation().map(|e| understand::listen(&e, self.ctx.today))
     }
 
     /// "Hilfe" and "Mitarbeiter" ask for a person like the 0, "wiederholen" repeats like
@@ -562,7 +567,7 @@ impl Dialog {
         }
     }
 
-    fn on_speech(&mut self, text: &str, out: &mut Vec<Action>) {
+    fn on_speech(&mut self, text: &str, phrase: Option<&str>, out: &mut Vec<Action>) {
         if self.expectation().is_some() && understand::emergency(text) {
             // Asked whether to reach the office, an emergency word means yes.
             return if self.step == Step::Menu("emergency".into()) { self.on_key('1', out) } else { self.emergency(out) };
@@ -573,7 +578,7 @@ impl Dialog {
             return;
         }
         let Some(expectation) = self.expectation() else { return };
-        let understood = understand::understand(text, &expectation, self.ctx.today);
+        let understood = understand::understand_heard(text, phrase, &expectation, self.ctx.today);
         let yes_no = match &self.step {
             Step::Menu(id) => (self.menu(id).yes, self.menu(id).no),
             _ => (None, None),
@@ -1049,7 +1054,7 @@ mod tests {
         assert_eq!(a.last(), Some(&Action::Record));
         // Nothing else happens while the caller speaks; keys end it in the call task.
         assert!(d.handle(Event::Silence).is_empty());
-        assert!(d.hint().is_none(), "a message is not an answer to understand");
+        assert!(d.listen().is_none(), "a message is not an answer to understand");
         let a = d.handle(Event::Recorded(Some("messages/m1.wav".into())));
         assert_eq!(said(&a), ["message_received"]);
         assert_eq!(stored(&a).unwrap().message_audio_path.as_deref(), Some("messages/m1.wav"));
@@ -1282,25 +1287,34 @@ mod tests {
     fn speech_chooses_menu_options_and_misunderstanding_leads_to_the_keypad() {
         let mut d = Dialog::new(prompts(), erika());
         d.handle(Event::CallStarted);
-        assert_eq!(said(&d.handle(Event::Speech { text: "Blumenkohl".into(), confidence: 0.9 })), ["not_understood", "main_menu"]);
-        assert_eq!(said(&d.handle(Event::Speech { text: "Hm?".into(), confidence: 0.9 })), ["not_understood", "use_keypad", "main_menu"]);
-        assert_eq!(said(&d.handle(Event::Speech { text: "Einen Rückruf bitte".into(), confidence: 0.9 })), ["callback_topic_menu"]);
+        assert_eq!(
+            said(&d.handle(Event::Speech { text: "Blumenkohl".into(), confidence: 0.9, phrase: None })),
+            ["not_understood", "main_menu"]
+        );
+        assert_eq!(
+            said(&d.handle(Event::Speech { text: "Hm?".into(), confidence: 0.9, phrase: None })),
+            ["not_understood", "use_keypad", "main_menu"]
+        );
+        assert_eq!(
+            said(&d.handle(Event::Speech { text: "Einen Rückruf bitte".into(), confidence: 0.9, phrase: None })),
+            ["callback_topic_menu"]
+        );
     }
 
     pub(super) fn speech(text: &str) -> Event {
-        Event::Speech { text: text.into(), confidence: 0.9 }
+        Event::Speech { text: text.into(), confidence: 0.9, phrase: None }
     }
 
     #[test]
     fn every_step_can_be_answered_by_voice() {
         let mut d = Dialog::new(prompts(), CallContext::default());
         d.handle(Event::CallStarted);
-        let hint = d.hint().unwrap();
+        let hint = d.listen().unwrap().hint;
         assert!(hint.contains("rückruf"), "{hint}");
         assert_eq!(said(&d.handle(speech("Ich hätte gern einen Rückruf."))), ["callback_topic_menu"]);
         assert_eq!(said(&d.handle(speech("Wohnen bitte"))), ["enter_number"]);
         assert_eq!(said(&d.handle(speech("null zwo drei eins, fünf fünf fünf, neun acht sieben sechs"))), ["confirm_typed_number"]);
-        assert_eq!(d.hint(), Some(understand::hint(&Expectation::YesNo)));
+        assert_eq!(d.listen(), Some(understand::listen(&Expectation::YesNo, d.ctx.today)));
         assert_eq!(said(&d.handle(speech("Nee, falsch."))), ["enter_number"], "no: enter the number again");
         d.handle(speech("0231 5559876"));
         assert_eq!(said(&d.handle(speech("Ja, genau."))), ["enter_postcode"]);
@@ -1383,6 +1397,26 @@ mod tests {
         assert_eq!(order.place_id, "augen");
         assert_eq!(order.appointment_at, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(9, 30, 0).unwrap());
         assert!(!order.return_trip && order.wheelchair && !order.companion);
+    }
+
+    #[test]
+    fn a_time_whisper_garbled_counts_by_its_closed_set_phrase() {
+        let mut d = Dialog::new(prompts(), erika_with_rides());
+        d.handle(Event::CallStarted);
+        d.handle(speech("Ich brauche eine Fahrt zum Arzt"));
+        d.handle(speech("Zum Augenarzt bitte"));
+        assert_eq!(d.listen().and_then(|l| l.phrases), Some(understand::PhraseSet::Dates));
+        assert_eq!(said(&d.handle(speech("nächsten Dienstag"))), ["ride_time"]);
+        assert_eq!(d.listen().and_then(|l| l.phrases), Some(understand::PhraseSet::Times));
+        let heard =
+            |text: &str, phrase: Option<&str>| Event::Speech { text: text.into(), confidence: 0.3, phrase: phrase.map(String::from) };
+        // Without a phrase a garbled answer is asked again; with one it is the time.
+        assert_eq!(said(&d.handle(heard("Umfängur.", None))), ["not_understood", "ride_time"]);
+        assert_eq!(said(&d.handle(heard("Umfängur.", Some("Um zehn Uhr")))), ["ride_return_menu"]);
+        assert!(d.path().ends_with(">said:time>ride:time"), "{}", d.path());
+        // What the transcript itself says comes first: "zurück" goes back, whatever the phrase.
+        assert_eq!(said(&d.handle(Event::Key('#'))), ["ride_time"]);
+        assert_eq!(said(&d.handle(heard("Zurück.", Some("Um zehn Uhr")))), ["ride_date"]);
     }
 
     #[test]
@@ -1539,8 +1573,8 @@ mod tests {
                 }
                 let event = match next() % 12 {
                     0 => Event::Silence,
-                    1 => Event::Speech { text: "ja".into(), confidence: 0.8 },
-                    2 => Event::Speech { text: "Ich bin gestürzt".into(), confidence: 0.8 },
+                    1 => Event::Speech { text: "ja".into(), confidence: 0.8, phrase: None },
+                    2 => Event::Speech { text: "Ich bin gestürzt".into(), confidence: 0.8, phrase: None },
                     _ => Event::Key(keys[(next() % keys.len() as u64) as usize]),
                 };
                 actions = d.handle(event);

@@ -15,11 +15,14 @@ mod emergency;
 mod intents;
 mod menu;
 mod numbers;
+mod phrases;
 mod times;
 mod words;
 mod yesno;
 
+use crate::speech::stt::Listen;
 use chrono::{NaiveDate, NaiveTime};
+pub use phrases::PhraseSet;
 use std::fmt;
 
 /// A menu as understanding sees it. The dialog's menus implement it, so a step's menu is
@@ -95,9 +98,25 @@ pub fn normalized_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whisper's initial prompt for this step (the `hint` of
-/// [`Stt::transcribe`](crate::speech::stt::Stt::transcribe)): the words expected here, which
-/// then win over sound-alikes.
+/// What the recogniser is told at a step that expects `expectation`: its hint, and for
+/// dates and times the closed set of phrases to fall back on.
+pub fn listen(expectation: &Expectation, today: NaiveDate) -> Listen {
+    let phrases = match expectation {
+        Expectation::Date => Some(PhraseSet::Dates),
+        Expectation::Time => Some(PhraseSet::Times),
+        _ => None,
+    };
+    Listen { hint: hint(expectation), phrases, today }
+}
+
+/// The meaning of what was heard: the transcript's, or when that says nothing the step
+/// understands, the closed-set phrase's (see [`PhraseSet`]).
+pub fn understand_heard(text: &str, phrase: Option<&str>, expectation: &Expectation, today: NaiveDate) -> Option<Understood> {
+    understand(text, expectation, today).or_else(|| understand(phrase?, expectation, today))
+}
+
+/// Whisper's initial prompt for this step: the words expected here, which then win over
+/// sound-alikes.
 pub fn hint(expectation: &Expectation) -> String {
     match expectation {
         // The option words as they are. Tried on the tuning set: adding the keys ("die
