@@ -17,8 +17,10 @@ use super::words::{Token, is_filler};
 use chrono::NaiveTime;
 
 const HEDGES: [&str; 9] = ["kurz", "gegen", "ungefaehr", "etwa", "circa", "zirka", "ca", "zwischen", "oder"];
-/// Words after which a bare number is an hour.
-const HOUR_ANNOUNCERS: [&str; 4] = ["um", "ab", "bis", "von"];
+/// Words after which a bare number is an hour; "von" only in a range ("von neun bis
+/// zehn", then not understood): alone it is more often a misheard "vor" ("Viertel vor
+/// drei" came out as "Sonst ist von drei").
+const HOUR_ANNOUNCERS: [&str; 3] = ["um", "ab", "bis"];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Part {
@@ -130,7 +132,8 @@ fn clock_at(tokens: &[Token], i: usize) -> Option<(Clock, usize)> {
         };
     }
     let prev = i.checked_sub(1).and_then(|p| tokens[p].word());
-    let announced = prev.is_some_and(|p| HOUR_ANNOUNCERS.contains(&p));
+    let in_range = prev == Some("von") && tokens.iter().any(|t| t.word() == Some("bis"));
+    let announced = in_range || prev.is_some_and(|p| HOUR_ANNOUNCERS.contains(&p));
     // "9:15", "14.30 Uhr", "um 9.30" (a dot alone could be a date: "3.12.")
     if let [Token::Num(_), Token::Sep(sep @ (':' | '.')), Token::Num(m), ..] = &tokens[i..]
         && m.len() == 2
@@ -239,6 +242,7 @@ mod tests {
             ("ungefähr um drei", None),
             ("zwischen neun und zehn", None),
             ("von neun bis zehn", None),
+            ("Sonst ist von drei.", None),
             ("um neun oder zehn", None),
             ("um neun, nein, halb zehn", None),
             ("zwölf Uhr morgens", None),
