@@ -85,7 +85,15 @@ async fn reports(backend: Backend) {
     assert_eq!(r["rides"], serde_json::json!([{"label": "requested", "count": 2}]));
 
     let page = clara.get(&format!("/staff/reports?{range}")).await.text().await.unwrap();
-    for text in ["<svg", "role=\"img\"", "<title id=\"c-day-title\">Anrufe pro Tag</title>", "2026-11-20: 3", "60 Minuten", "120 Minuten"] {
+    for text in [
+        "<svg",
+        "role=\"img\"",
+        "<title id=\"c-day-title\">Anrufe pro Tag</title>",
+        "2026-11-20: 3",
+        "60 Minuten",
+        "120 Minuten",
+        "Pflege und Unterstützung",
+    ] {
         assert!(page.contains(text), "{text} missing");
     }
     let csv = clara.get(&format!("/staff/reports/anrufe-pro-tag.csv?{range}")).await;
@@ -93,7 +101,7 @@ async fn reports(backend: Backend) {
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     assert_eq!(csv.text().await.unwrap(), "\u{feff}Tag;Anzahl\r\n2026-11-20;3\r\n2026-11-21;1\r\n");
     let tickets_csv = clara.get(&format!("/staff/reports/anliegen.csv?{range}")).await.text().await.unwrap();
-    assert!(tickets_csv.contains("Büro;Thema;Anzahl\r\n") && tickets_csv.contains(";pflege;2\r\n"), "{tickets_csv}");
+    assert!(tickets_csv.contains("Büro;Thema;Anzahl\r\n") && tickets_csv.contains(";Pflege und Unterstützung;2\r\n"), "{tickets_csv}");
     assert_eq!(clara.get(&format!("/staff/reports/unbekannt.csv?{range}")).await.status(), 404);
     assert_eq!(clara.get("/api/v1/reports?from=2026-11-21&to=2026-11-20").await.status(), 422);
 

@@ -4,7 +4,7 @@
 use super::chart;
 use super::error::StaffError;
 use super::extract::SignedIn;
-use super::layout::page;
+use super::layout::{page, topic_label};
 use crate::reports::{self, Count, Range, Report};
 use crate::server::AppState;
 use axum::extract::{Path, Query, State};
@@ -44,6 +44,15 @@ pub(crate) async fn report(app: &AppState, who: &SignedIn, q: &RangeQuery, what:
     let report = reports::build(&app.db, range, app.config.dialog.timezone).await?;
     who.audit(app, "reports.view", "report", what, &format!("{} bis {}", range.from, range.to)).await?;
     Ok(report)
+}
+
+/// The report as staff read it: topics by their names ("Pflege und Unterstützung"), not
+/// their ids (the API keeps the ids).
+fn topics_named(app: &AppState, mut report: Report) -> Report {
+    for t in &mut report.tickets {
+        t.topic = topic_label(&app.prompts, &t.topic).to_string();
+    }
+    report
 }
 
 fn pairs(counts: &[Count]) -> Vec<(String, u64)> {
@@ -137,7 +146,7 @@ pub async fn download(
     if !FILES.iter().any(|(f, _)| *f == name) {
         return Err(StaffError::NotFound);
     }
-    let r = report(&app, &who, &q, name).await?;
+    let r = topics_named(&app, report(&app, &who, &q, name).await?);
     let rows = table_rows(&r, name).ok_or(StaffError::NotFound)?;
     let disposition = format!("attachment; filename=\"{name}_{}_{}.csv\"", r.range.from, r.range.to);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], csv(&rows))
@@ -157,7 +166,7 @@ fn table(rows: &[Vec<String>], caption: &str) -> Markup {
 }
 
 pub async fn show(State(app): State<AppState>, who: SignedIn, Query(q): Query<RangeQuery>) -> Result<Markup, StaffError> {
-    let r = report(&app, &who, &q, "page").await?;
+    let r = topics_named(&app, report(&app, &who, &q, "page").await?);
     let query = format!("?from={}&to={}", r.range.from, r.range.to);
     let section = |file: &str, chart: Markup| {
         let (_, title) = FILES.iter().find(|(f, _)| *f == file).expect("a known file");
