@@ -393,6 +393,8 @@ pub struct Miss {
     pub voice: String,
     pub noisy: bool,
     pub heard: Option<String>,
+    /// The closed-set phrase the recogniser also found, with whisper's confidence in it.
+    pub phrase: Option<String>,
     pub understood: Option<String>,
     pub expected: String,
 }
@@ -752,6 +754,12 @@ fn misses(set: &TestSet, samples: &[Sample], heard: &[Heard]) -> Vec<Miss> {
                 voice: s.voice.clone(),
                 noisy: s.noisy,
                 heard: h.result.as_ref().ok().map(|t| t.transcript.text.clone()),
+                phrase: h
+                    .result
+                    .as_ref()
+                    .ok()
+                    .and_then(|t| t.transcript.phrase.as_ref())
+                    .map(|p| format!("{} ({:.2})", p.text, p.confidence)),
                 understood: h.understood.as_ref().map(|x| format!("{x:?}")),
                 expected: format!("{answer:?}"),
             })
@@ -1020,11 +1028,12 @@ pub fn table(r: &SpeechReport) -> String {
         for m in &r.misses {
             let _ = writeln!(
                 out,
-                "  {:?} [{}{}] heard {:?} -> {} (expected {})",
+                "  {:?} [{}{}] heard {:?}{} -> {} (expected {})",
                 m.text,
                 m.voice,
                 if m.noisy { ", noisy" } else { "" },
                 m.heard.as_deref().unwrap_or("-"),
+                m.phrase.as_ref().map(|p| format!(", phrase {p:?}")).unwrap_or_default(),
                 m.understood.as_deref().unwrap_or("nothing"),
                 m.expected
             );
