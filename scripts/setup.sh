@@ -5,7 +5,8 @@
 #   3. voices/ linked to the model cache, the Pico German voice copied from its crate,
 #   4. the `hotline` binary built,
 #   5. hotline.toml created from the example if there is none,
-#   6. database migrated, demo directory and demo offers imported, static prompts rendered.
+#   6. database migrated, demo directory and demo offers imported, static prompts rendered,
+#   7. the keyword spotter's model trained into the cache (used once [speech] keywords names it).
 # A second run finds everything in place and takes seconds.
 #
 # Environment:
@@ -90,6 +91,12 @@ if [[ "${HOTLINE_NO_DEMO:-}" != 1 ]]; then
     "$HOTLINE" import offers scripts/demo/offers.csv
 fi
 "$HOTLINE" prompts render
+
+step "Keyword spotter model"
+# Trained from voices/keywords.toml into the cache, again only when that file changes
+# (about two minutes). Spotting stays off until [speech] keywords names this folder;
+# `hotline bench speech` measures it with HOTLINE_SPEECH_KEYWORDS set to it.
+HOTLINE_SPEECH_KEYWORDS="$HOTLINE_CACHE/keywords" "$HOTLINE" prompts keywords
 
 echo >&2
 echo "setup done in $(( $(date +%s) - started )) s; binary: $HOTLINE" >&2

@@ -1045,6 +1045,7 @@ pub fn table(r: &SpeechReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::speech::keywords::KeywordSpec;
     use crate::speech::synthetic::at_line_level;
 
     fn w(s: &str) -> Vec<String> {
@@ -1093,6 +1094,25 @@ mod tests {
         quick_subset(&mut quick);
         let classes: std::collections::BTreeSet<_> = quick.utterances.iter().map(|u| u.asked.class()).collect();
         assert_eq!(classes.len(), 6, "{classes:?}");
+    }
+
+    #[test]
+    fn the_keyword_spotter_learns_from_no_held_out_voice_or_sentence() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let prompts = Prompts::load(&root.join("prompts/de")).unwrap();
+        let heldout = load_set(&root.join("tests/speech/heldout.toml"), &prompts).unwrap();
+        let (spec, _) = KeywordSpec::load(&root.join("voices/keywords.toml")).unwrap();
+        let heldout_voices: Vec<String> = heldout.voices.iter().map(TestVoice::label).collect();
+        for voice in spec.voices.iter().map(TestVoice::label) {
+            assert!(!heldout_voices.contains(&voice), "{voice} is a held-out voice");
+        }
+        // Nor is any sentence the bench counts false alarms on: its answers and the prompts.
+        let prompt_sentences: Vec<&str> = prompts.static_sentences().collect();
+        for sentence in &spec.negatives {
+            assert!(heldout.utterances.iter().all(|u| &u.text != sentence), "{sentence:?} is held out");
+            assert!(!prompt_sentences.contains(&sentence.as_str()), "{sentence:?} is a prompt");
+        }
+        assert!(spec.negatives.len() >= 90 && spec.voices.len() >= 15, "{} sentences, {} voices", spec.negatives.len(), spec.voices.len());
     }
 
     #[test]
