@@ -10,6 +10,7 @@
 //! the UUID first (`POST /audiosocket/caller`, see the README), and the call looks it up.
 
 use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call, wind_down};
+use super::metrics::CallMetrics;
 use crate::audio::Framer;
 use crate::audio::dtmf::DtmfDetector;
 use crate::domain::{PhoneNumber, calls};
@@ -20,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -208,7 +209,7 @@ async fn handle(stream: TcpStream, app: AppState) -> Result<(), String> {
     };
     let (in_tx, in_rx) = mpsc::channel(INBOUND_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(50);
-    let reader_task = tokio::spawn(read_loop(reader, in_tx));
+    let reader_task = tokio::spawn(read_loop(reader, in_tx, Arc::clone(&app.metrics)));
     let writer_task = tokio::spawn(write_loop(write_half, out_rx));
     run_call(app, CallIo { inbound: in_rx, outbound: out_tx }, meta).await;
     // Audio is paced in real time, so there is no far-end buffer to wait for.
@@ -238,7 +239,7 @@ impl KeyDeduper {
     }
 }
 
-async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<Inbound>) {
+async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<Inbound>, metrics: Arc<CallMetrics>) {
     let mut detector = DtmfDetector::default();
     let mut dedup = KeyDeduper::default();
     let mut framer = Framer::default();
@@ -262,7 +263,7 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, inbound: mpsc::Sender<In
                 let mut found = None;
                 framer.push(frame.payload.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])), |frame| {
                     found = detector.push(frame).map(|k| (k, true)).or(found);
-                    forward_audio(&inbound, frame);
+                    forward_audio(&inbound, frame, &metrics);
                 });
                 found
             }

@@ -46,10 +46,13 @@ pub const INBOUND_QUEUE: usize = 64;
 
 /// Passes a frame of caller audio to the call. Audio is never worth blocking the
 /// transport for: if the call is not keeping up, the frame is dropped (keys and hang-up
-/// still wait for room).
-pub fn forward_audio(inbound: &mpsc::Sender<Inbound>, frame: &Frame) {
+/// still wait for room) and counted, as a lost piece of an answer can make it misheard.
+pub fn forward_audio(inbound: &mpsc::Sender<Inbound>, frame: &Frame, metrics: &CallMetrics) {
     if let Err(mpsc::error::TrySendError::Full(_)) = inbound.try_send(Inbound::Audio(*frame)) {
-        tracing::debug!("call not keeping up with caller audio; frame dropped");
+        let dropped = metrics.caller_frames_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if dropped.is_power_of_two() {
+            tracing::warn!(dropped, "calls not keeping up with caller audio; frames dropped");
+        }
     }
 }
 
@@ -968,5 +971,27 @@ impl Call {
                 clip.inspect_err(|e| tracing::error!(error = %e, %prompt, "speech synthesis failed")).ok().map(|clip| (clip, mark))
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn caller_audio_a_busy_call_cannot_take_is_dropped_and_counted() {
+        let (inbound, mut queue) = mpsc::channel(2);
+        let metrics = CallMetrics::default();
+        for sample in 1..=5 {
+            forward_audio(&inbound, &[sample; FRAME_SAMPLES], &metrics);
+        }
+        assert_eq!(metrics.caller_frames_dropped.load(Ordering::Relaxed), 3);
+        assert!(metrics.render().contains("\nhotline_caller_frames_dropped_total 3\n"));
+        // The frames that fitted are the first ones, in order.
+        for sample in 1..=2 {
+            assert!(matches!(queue.try_recv(), Ok(Inbound::Audio(frame)) if frame[0] == sample));
+        }
+        assert!(queue.try_recv().is_err());
     }
 }

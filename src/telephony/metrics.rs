@@ -67,6 +67,8 @@ pub struct CallMetrics {
     pub calls_total: AtomicU64,
     pub frames_sent: AtomicU64,
     pub frames_dropped: AtomicU64,
+    /// Caller frames a busy call could not take (see `call::forward_audio`).
+    pub caller_frames_dropped: AtomicU64,
     /// How late each frame left against its real-time schedule.
     pub frame_lateness: Histogram,
     /// Time between consecutive frames inside a prompt (20 ms when punctual).
@@ -118,6 +120,13 @@ impl CallMetrics {
             "counter",
             "Audio frames a slow peer could not take.",
             self.frames_dropped.load(Ordering::Relaxed).to_string(),
+        );
+        gauge(
+            &mut out,
+            "hotline_caller_frames_dropped_total",
+            "counter",
+            "Caller audio frames dropped because the call was not keeping up.",
+            self.caller_frames_dropped.load(Ordering::Relaxed).to_string(),
         );
         gauge(
             &mut out,

@@ -8,6 +8,7 @@
 //! tolerated up to a limit, then the socket is closed with a policy-violation code.
 
 use super::call::{CallIo, CallMeta, INBOUND_QUEUE, Inbound, Outbound, forward_audio, frame_of, run_call, wind_down};
+use super::metrics::CallMetrics;
 use super::twilio::{PARAM_CALL_SID, PARAM_CALLED, PARAM_CALLER, authenticate};
 use crate::audio::{Framer, g711};
 use crate::domain::PhoneNumber;
@@ -149,7 +150,7 @@ async fn serve(app: AppState, socket: WebSocket) {
     let close_reason: CloseReason = Arc::default();
     let (played_tx, played_rx) = watch::channel(None);
     let writer = tokio::spawn(write_loop(sink, out_rx, start.stream_sid.clone(), Arc::clone(&close_reason), played_rx));
-    let reader = tokio::spawn(read_loop(source, in_tx, close_reason, played_tx));
+    let reader = tokio::spawn(read_loop(source, in_tx, Arc::clone(&app.metrics), close_reason, played_tx));
     run_call(app, CallIo { inbound: in_rx, outbound: out_tx }, meta).await;
     wind_down(reader, writer, LAST_MARK_TIMEOUT).await;
 }
@@ -191,7 +192,13 @@ async fn handshake(source: &mut Source) -> Result<StartInfo, String> {
     Err("peer left before start".into())
 }
 
-async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_reason: CloseReason, played: watch::Sender<Option<String>>) {
+async fn read_loop(
+    mut source: Source,
+    inbound: mpsc::Sender<Inbound>,
+    metrics: Arc<CallMetrics>,
+    close_reason: CloseReason,
+    played: watch::Sender<Option<String>>,
+) {
     let mut bad = 0u32;
     let mut media_buf = vec![0u8; MAX_MEDIA_BYTES + 3];
     let mut framer = Framer::default();
@@ -225,7 +232,9 @@ async fn read_loop(mut source: Source, inbound: mpsc::Sender<Inbound>, close_rea
         let problem = match serde_json::from_str::<StreamMessage>(&text) {
             Ok(StreamMessage::Media { media }) => match BASE64.decode_slice(media.payload.as_bytes(), &mut media_buf) {
                 Ok(n) if n <= MAX_MEDIA_BYTES => {
-                    framer.push(media_buf[..n].iter().map(|&code| g711::ulaw_to_linear(code)), |frame| forward_audio(&inbound, frame));
+                    framer.push(media_buf[..n].iter().map(|&code| g711::ulaw_to_linear(code)), |frame| {
+                        forward_audio(&inbound, frame, &metrics)
+                    });
                     None
                 }
                 Ok(n) => Some(format!("media payload of {n} bytes")),

@@ -109,7 +109,9 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the hotline with extra `HOTLINE_...` settings.
 pub async fn spawn_app_with(backend: Backend, settings: &[(&str, &str)]) -> TestApp {
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,seniorentelefon=info".into());
+    // A failing test shows what the server logged, with what whisper heard (debug only,
+    // as transcripts are callers' words).
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,seniorentelefon=info,seniorentelefon::telephony::call=debug".into());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let server =
