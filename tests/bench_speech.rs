@@ -34,11 +34,19 @@ fn the_quick_speech_bench_reports_every_figure() {
             }
         }
     }
+    let mut wrong = 0;
     for class in ["menu", "yes/no", "number", "date", "time"] {
-        if !report["understanding"][class]["percent"].is_number() {
+        let a = &report["understanding"][class];
+        if !a["percent"].is_number() {
             missing.push(format!("understanding.{class}"));
         }
+        let count = |key: &str| a[key].as_u64().unwrap_or_else(|| panic!("understanding.{class}.{key}: {a}"));
+        assert!(count("correct") + count("wrong") <= count("total"), "{a}");
+        wrong += count("wrong");
     }
+    // Wrong guesses are the misses that were understood as something.
+    let misses = report["misses"].as_array().unwrap();
+    assert_eq!(misses.iter().filter(|m| !m["understood"].is_null()).count() as u64, wrong, "{misses:#?}");
     for path in [
         "stt_concurrent.latency.p95_ms",
         "stt_concurrent.answered",

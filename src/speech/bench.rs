@@ -316,6 +316,17 @@ impl Accuracy {
     }
 }
 
+/// How the answers of one kind were understood.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnswerAccuracy {
+    pub correct: usize,
+    /// Taken for another answer: a wrong guess instead of a re-ask (the dialog reads
+    /// numbers, dates and times back before it stores them).
+    pub wrong: usize,
+    pub total: usize,
+    pub percent: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Concurrent {
     pub calls: usize,
@@ -415,10 +426,10 @@ pub struct SpeechReport {
     pub stt_concurrent: Concurrent,
     pub real_time_factor: Option<f64>,
     pub wer: WerFigures,
-    pub understanding: BTreeMap<String, Accuracy>,
-    pub understanding_noisy: BTreeMap<String, Accuracy>,
+    pub understanding: BTreeMap<String, AnswerAccuracy>,
+    pub understanding_noisy: BTreeMap<String, AnswerAccuracy>,
     /// All answers with an expected meaning, by voice.
-    pub understanding_by_voice: BTreeMap<String, Accuracy>,
+    pub understanding_by_voice: BTreeMap<String, AnswerAccuracy>,
     pub end_to_understood: EndToUnderstood,
     pub vad: VadFigures,
     pub tts: TtsFigures,
@@ -505,9 +516,9 @@ pub async fn run(opts: &BenchOptions, progress: impl Fn(&str)) -> Result<SpeechR
         stt_concurrent,
         real_time_factor: real_time_factor(&endpointed, &single),
         wer: wer(&set, &samples, &single),
-        understanding: accuracy_by_class(&set, &samples, &single, |_| true),
-        understanding_noisy: accuracy_by_class(&set, &samples, &single, |s| s.noisy),
-        understanding_by_voice: accuracy_by_voice(&set, &samples, &single),
+        understanding: accuracy_by(&set, &samples, &single, |u, _| Some(u.asked.class().to_string())),
+        understanding_noisy: accuracy_by(&set, &samples, &single, |u, s| s.noisy.then(|| u.asked.class().to_string())),
+        understanding_by_voice: accuracy_by(&set, &samples, &single, |_, s| Some(s.voice.clone())),
         end_to_understood: end_to_understood(&samples, &endpointed, &single),
         vad: VadFigures { missed: endpointed.iter().filter(|e| e.utterance.is_none()).count(), false_starts_on_tones },
         tts,
@@ -698,30 +709,28 @@ fn wer(set: &TestSet, samples: &[Sample], heard: &[Heard]) -> WerFigures {
     WerFigures { all_percent, clean_percent: rate(Some(false)).0, noisy_percent: rate(Some(true)).0, reference_words }
 }
 
-fn accuracy_by_class(set: &TestSet, samples: &[Sample], heard: &[Heard], which: impl Fn(&Sample) -> bool) -> BTreeMap<String, Accuracy> {
-    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for h in heard.iter().filter(|h| which(&samples[h.sample])) {
-        let u = &set.utterances[samples[h.sample].utterance];
-        if let Some(answer) = &u.answer {
-            let c = counts.entry(u.asked.class().to_string()).or_default();
-            c.0 += usize::from(h.understood.as_ref() == Some(answer));
-            c.1 += 1;
-        }
-    }
-    counts.into_iter().map(|(class, (correct, total))| (class, Accuracy::of(correct, total))).collect()
-}
-
-fn accuracy_by_voice(set: &TestSet, samples: &[Sample], heard: &[Heard]) -> BTreeMap<String, Accuracy> {
-    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+/// Answers understood, grouped by `group` (none: left out).
+fn accuracy_by(
+    set: &TestSet,
+    samples: &[Sample],
+    heard: &[Heard],
+    group: impl Fn(&Utterance, &Sample) -> Option<String>,
+) -> BTreeMap<String, AnswerAccuracy> {
+    let mut groups: BTreeMap<String, AnswerAccuracy> = BTreeMap::new();
     for h in heard {
         let s = &samples[h.sample];
-        if let Some(answer) = &set.utterances[s.utterance].answer {
-            let c = counts.entry(s.voice.clone()).or_default();
-            c.0 += usize::from(h.understood.as_ref() == Some(answer));
-            c.1 += 1;
+        let u = &set.utterances[s.utterance];
+        let (Some(answer), Some(key)) = (&u.answer, group(u, s)) else { continue };
+        let a = groups.entry(key).or_insert(AnswerAccuracy { correct: 0, wrong: 0, total: 0, percent: None });
+        match &h.understood {
+            Some(x) if x == answer => a.correct += 1,
+            Some(_) => a.wrong += 1,
+            None => {}
         }
+        a.total += 1;
+        a.percent = Some(100.0 * a.correct as f64 / a.total as f64);
     }
-    counts.into_iter().map(|(voice, (correct, total))| (voice, Accuracy::of(correct, total))).collect()
+    groups
 }
 
 fn end_to_understood(samples: &[Sample], endpointed: &[Endpointed], heard: &[Heard]) -> EndToUnderstood {
@@ -960,22 +969,23 @@ pub fn table(r: &SpeechReport) -> String {
         pct(r.wer.noisy_percent),
         r.wer.reference_words
     );
-    let _ = writeln!(out, "understanding                      all              noisy only");
+    let _ = writeln!(out, "understanding                      all              wrong   noisy only");
     for (class, a) in &r.understanding {
         let n = r.understanding_noisy.get(class);
         let _ = writeln!(
             out,
-            "  {class:<32} {:>7} {:>3}/{:<3}  {:>7} {:>3}/{:<3}",
+            "  {class:<32} {:>7} {:>3}/{:<3}  {:>5}  {:>7} {:>3}/{:<3}",
             pct(a.percent),
             a.correct,
             a.total,
+            a.wrong,
             pct(n.and_then(|n| n.percent)),
             n.map_or(0, |n| n.correct),
             n.map_or(0, |n| n.total)
         );
     }
     for (voice, a) in &r.understanding_by_voice {
-        let _ = writeln!(out, "  by voice: {voice:<22} {:>7} {:>3}/{:<3}", pct(a.percent), a.correct, a.total);
+        let _ = writeln!(out, "  by voice: {voice:<22} {:>7} {:>3}/{:<3}  {:>5}", pct(a.percent), a.correct, a.total, a.wrong);
     }
     let e = &r.end_to_understood;
     let _ = writeln!(out, "\nend of speech -> understood         n     p50      p95");

@@ -109,7 +109,7 @@ pub fn lines(k: &KeywordFigures) -> String {
     use std::fmt::Write;
     let pct = |a: &Accuracy| a.percent.map_or("-".into(), |p| format!("{p:.1} % ({}/{})", a.correct, a.total));
     let mut s = String::new();
-    let _ = writeln!(s, "keyword spotting (rustpotter, held-out voices, clean and noisy):");
+    let _ = writeln!(s, "keyword spotting (rustpotter, the set's voices, clean and noisy):");
     for (keyword, a) in &k.hits {
         let _ = writeln!(s, "  hits {keyword:<12} {}", pct(a));
     }
