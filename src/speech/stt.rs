@@ -139,7 +139,8 @@ impl Recognizer {
         // multiplied the time of the hardest utterances.
         params.set_temperature_inc(0.0);
         params.set_no_timestamps(true);
-        params.set_max_tokens((MAX_TOKENS + MAX_TOKENS_PER_SEC * seconds) as i32);
+        let max_tokens = (MAX_TOKENS + MAX_TOKENS_PER_SEC * seconds) as u32;
+        params.set_max_tokens(max_tokens as i32);
         if !hint.is_empty() {
             params.set_initial_prompt(hint);
         }
@@ -167,7 +168,10 @@ impl Recognizer {
                 }
             }
         }
-        let text = text.trim();
+        // Stopped by the token cap: whisper was repeating itself ("Nein. Nein. Nein. ...");
+        // what it heard is what came before the repeats.
+        let text = if prob_n >= max_tokens { collapse_loop(text.trim()) } else { text.trim().to_string() };
+        let text = text.as_str();
         let unclear = listen.phrases.filter(|set| !set.understands(text, listen.today));
         let phrase = match unclear.and_then(|set| self.phrases.get(&set)) {
             Some(decoder) => decoder.decode(&mut self.state, self.threads as usize)?,
@@ -181,6 +185,34 @@ impl Recognizer {
             elapsed: started.elapsed(),
         })
     }
+}
+
+/// `text` up to the first copy of the words it ends repeating (at least twice more, the
+/// last copy possibly cut short, as the token cap cuts it): "Nein. Das stimmt nicht. Nein.
+/// Das stimmt nicht. Nein. Das" becomes "Nein. Das stimmt nicht.". Text that does not end
+/// in a loop is returned as it is.
+fn collapse_loop(text: &str) -> String {
+    /// The longest repeated unit looked for, in words.
+    const MAX_UNIT: usize = 12;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let keys: Vec<String> =
+        words.iter().map(|w| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()).collect();
+    let n = words.len();
+    // Word k of the tail from `start` repeats the unit of `len` words (a cut last word
+    // may be the start of its word).
+    let repeats = |start: usize, len: usize| {
+        (start + len..n).all(|k| {
+            let unit = &keys[start + (k - start) % len];
+            &keys[k] == unit || (k == n - 1 && !keys[k].is_empty() && unit.starts_with(keys[k].as_str()))
+        })
+    };
+    for start in 0..n {
+        if let Some(len) = (1..=MAX_UNIT).take_while(|len| n - start >= 3 * len - 1).find(|&len| repeats(start, len)) {
+            let kept = words[..start + len].join(" ");
+            return kept.trim_end_matches([',', ';', ' ']).to_string();
+        }
+    }
+    text.to_string()
 }
 
 /// A closed-set phrase less likely than this to whisper is no answer. Tuned on the tuning
@@ -321,5 +353,38 @@ impl PhraseDecoder {
             beams = next;
         }
         Ok(best.map(|(phrase, logprob, tokens)| Phrase { text: self.texts[phrase].clone(), confidence: (logprob / tokens as f32).exp() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapse_loop;
+
+    #[test]
+    fn a_loop_at_the_end_is_cut_to_its_first_copy() {
+        for (looped, kept) in [
+            ("Nein. Nein. Nein. Nein. Nein. Nein", "Nein."),
+            ("Nein. Das stimmt nicht. Nein. Das stimmt nicht. Nein. Das stimmt nicht. Nein. Das", "Nein. Das stimmt nicht."),
+            ("Viertel nach, Viertel nach, Viertel nach, Viertel nach,", "Viertel nach"),
+            ("mitarbeiter, mitarbeiterin, mitarbeiterin, mitarbeiterin, mit", "mitarbeiter, mitarbeiterin"),
+            ("Sie, eins, zwei, vier, eins, zwei, vier, eins, zwei, vier, eins, zwei,", "Sie, eins, zwei, vier"),
+            ("- - - - - - - -", "-"),
+        ] {
+            assert_eq!(collapse_loop(looped), kept, "{looped:?}");
+        }
+    }
+
+    #[test]
+    fn text_without_a_loop_at_its_end_stays_as_it_is() {
+        for text in [
+            "",
+            "Ja, bitte.",
+            // Digits repeat in real numbers; only a loop that runs to the end is cut.
+            "Null, zwei, drei, vier, vier, vier, neun.",
+            "Fünf fünf fünf, eins zwei",
+            "Ich brauche einen Fahrdienst zum Krankenhaus.",
+        ] {
+            assert_eq!(collapse_loop(text), text);
+        }
     }
 }
