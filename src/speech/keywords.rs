@@ -108,6 +108,9 @@ pub struct TrainingSettings {
     pub learning_rate: f64,
     /// Windows of keyword-free speech, this far apart.
     pub negative_hop_ms: usize,
+    /// Places of a keyword in its windows, from the start to the end (at least 2): the
+    /// spotter looks every 10 ms, so the model must know the word wherever it is.
+    pub places: usize,
 }
 
 /// `voices/keywords.toml`: what the model is made of.
@@ -149,6 +152,9 @@ impl KeywordSpec {
         if let Some(n) = spec.negatives.iter().find(|n| Keyword::any_in(n)) {
             return Err(err(format!("negative sentence {n:?} contains a keyword")));
         }
+        if spec.training.places < 2 {
+            return Err(err("training.places must be at least 2 (the start and the end of the window)".into()));
+        }
         if spec.voices.is_empty() || spec.negatives.is_empty() {
             return Err(err("needs voices and negative sentences".into()));
         }
@@ -176,8 +182,6 @@ const MODEL: &str = "keywords.rpw";
 const EDGE_MS: usize = 40;
 /// 20 ms blocks quieter than this (RMS) are not the word.
 const WORD_EDGE_RMS: f64 = 150.0;
-/// Places of a keyword in its training windows, from the start to the end.
-const PLACES: usize = 6;
 /// Every fifth window is kept out of training, to report the model's accuracy.
 const TEST_EVERY: usize = 5;
 
@@ -254,8 +258,9 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
                 let context = &sentences[(k + s + v) % sentences.len()];
                 // The word at several places in the window (the spotter looks every 10 ms),
                 // every other one after speech; each clean and on a noisy line.
-                for p in 0..PLACES {
-                    let offset = room * p / (PLACES - 1);
+                let places = spec.training.places;
+                for p in 0..places {
+                    let offset = room * p / (places - 1);
                     for noisy in [false, true] {
                         let mut w = vec![0i16; window];
                         if p % 2 == 1 {
