@@ -190,7 +190,8 @@ impl Recognizer {
 /// `text` up to the first copy of the words it ends repeating (at least twice more, the
 /// last copy possibly cut short, as the token cap cuts it): "Nein. Das stimmt nicht. Nein.
 /// Das stimmt nicht. Nein. Das" becomes "Nein. Das stimmt nicht.". Text that does not end
-/// in a loop is returned as it is.
+/// in a loop is returned as it is. Only for text that ran into the token cap: a number
+/// ending "fünf, fünf, fünf" would lose digits.
 fn collapse_loop(text: &str) -> String {
     /// The longest repeated unit looked for, in words.
     const MAX_UNIT: usize = 12;
@@ -379,7 +380,8 @@ mod tests {
         for text in [
             "",
             "Ja, bitte.",
-            // Digits repeat in real numbers; only a loop that runs to the end is cut.
+            // Real numbers repeat digits: repeats are cut only where they run to the end
+            // (and the recogniser looks only at text that ran into the token cap).
             "Null, zwei, drei, vier, vier, vier, neun.",
             "Fünf fünf fünf, eins zwei",
             "Ich brauche einen Fahrdienst zum Krankenhaus.",
