@@ -327,6 +327,12 @@ pub struct AnswerAccuracy {
     pub percent: Option<f64>,
 }
 
+impl AnswerAccuracy {
+    fn of(correct: usize, wrong: usize, total: usize) -> AnswerAccuracy {
+        AnswerAccuracy { correct, wrong, total, percent: Accuracy::of(correct, total).percent }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Concurrent {
     pub calls: usize,
@@ -716,21 +722,21 @@ fn accuracy_by(
     heard: &[Heard],
     group: impl Fn(&Utterance, &Sample) -> Option<String>,
 ) -> BTreeMap<String, AnswerAccuracy> {
-    let mut groups: BTreeMap<String, AnswerAccuracy> = BTreeMap::new();
+    // Correct, wrong and all answers of each group.
+    let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     for h in heard {
         let s = &samples[h.sample];
         let u = &set.utterances[s.utterance];
         let (Some(answer), Some(key)) = (&u.answer, group(u, s)) else { continue };
-        let a = groups.entry(key).or_insert(AnswerAccuracy { correct: 0, wrong: 0, total: 0, percent: None });
+        let c = counts.entry(key).or_default();
         match &h.understood {
-            Some(x) if x == answer => a.correct += 1,
-            Some(_) => a.wrong += 1,
+            Some(x) if x == answer => c[0] += 1,
+            Some(_) => c[1] += 1,
             None => {}
         }
-        a.total += 1;
-        a.percent = Some(100.0 * a.correct as f64 / a.total as f64);
+        c[2] += 1;
     }
-    groups
+    counts.into_iter().map(|(key, [correct, wrong, total])| (key, AnswerAccuracy::of(correct, wrong, total))).collect()
 }
 
 fn end_to_understood(samples: &[Sample], endpointed: &[Endpointed], heard: &[Heard]) -> EndToUnderstood {
