@@ -175,7 +175,7 @@ impl Endpointer {
                     self.utterance.extend(self.pre_roll.drain(..));
                     self.state = State::Candidate { start: self.utterance.len(), speech: 1, gap: 0 };
                     self.utterance.extend_from_slice(frame);
-                    return self.confirm_or_time_out();
+                    return self.confirm();
                 }
                 self.remember(frame);
                 self.time_out()
@@ -194,7 +194,7 @@ impl Endpointer {
                     return self.time_out();
                 }
                 self.state = State::Candidate { start, speech, gap };
-                self.confirm_or_time_out()
+                self.confirm()
             }
             State::Speaking { silence } => {
                 self.utterance.extend_from_slice(frame);
@@ -214,7 +214,10 @@ impl Endpointer {
         }
     }
 
-    fn confirm_or_time_out(&mut self) -> Option<VadEvent> {
+    /// A starting sound never times out: it becomes an answer or falls back to waiting
+    /// within a few frames, and timing it out would cut the first syllable off an answer
+    /// begun just before the timeout ("Vier" heard as "Tier").
+    fn confirm(&mut self) -> Option<VadEvent> {
         if let State::Candidate { start, speech, gap } = self.state
             && speech >= frames(self.config.min_speech_ms)
         {
@@ -224,7 +227,7 @@ impl Endpointer {
             self.state = State::Speaking { silence: gap };
             return Some(VadEvent::SpeechStarted);
         }
-        self.time_out()
+        None
     }
 
     fn time_out(&mut self) -> Option<VadEvent> {
@@ -485,6 +488,28 @@ mod tests {
         let ev = events(VadConfig { start_timeout_ms: 2000, ..VadConfig::default() }, &vec![0; 3000 * 8]);
         assert_eq!(ev.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [99]);
         assert_eq!(kinds(&ev), ["no speech"]);
+    }
+
+    #[test]
+    fn an_answer_begun_just_before_the_start_timeout_is_kept_whole() {
+        // As the call listens: after "no speech" it listens again at once.
+        for start_ms in [1900, 1940, 1980] {
+            let audio = concat(&[vec![0; start_ms * 8], voice(800, 8000.0), vec![0; 1500 * 8]]);
+            let mut vad = Endpointer::new(VadConfig { start_timeout_ms: 2000, ..VadConfig::default() });
+            let mut ev = Vec::new();
+            for f in audio.chunks_exact(FRAME_SAMPLES) {
+                let e = vad.push(f.try_into().unwrap());
+                if e == Some(VadEvent::NoSpeech) {
+                    vad.reset();
+                }
+                ev.extend(e);
+            }
+            let [VadEvent::SpeechStarted, VadEvent::Utterance(pcm)] = &ev[..] else {
+                panic!("at {start_ms} ms: {:?}", kinds(&ev.into_iter().enumerate().collect::<Vec<_>>()))
+            };
+            // 300 ms pre-roll + 800 ms speech + 200 ms tail.
+            assert!((1260..=1340).contains(&pcm.duration_ms()), "at {start_ms} ms: {} ms", pcm.duration_ms());
+        }
     }
 
     #[test]
