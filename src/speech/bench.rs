@@ -1113,14 +1113,17 @@ mod tests {
     }
 
     #[test]
-    fn the_keyword_spotter_learns_from_no_held_out_voice_or_sentence() {
+    fn the_keyword_spotter_learns_from_no_voice_of_either_set_nor_a_held_out_sentence() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let prompts = Prompts::load(&root.join("prompts/de")).unwrap();
         let heldout = load_set(&root.join("tests/speech/heldout.toml"), &prompts).unwrap();
+        let tuning = load_set(&root.join("tests/speech/tuning.toml"), &prompts).unwrap();
         let (spec, _) = KeywordSpec::load(&root.join("voices/keywords.toml")).unwrap();
-        let heldout_voices: Vec<String> = heldout.voices.iter().map(TestVoice::label).collect();
+        // Both sets measure the spotter on speakers it has never heard: tuning on voices it
+        // knows would choose settings for them.
+        let measured: Vec<String> = heldout.voices.iter().chain(&tuning.voices).map(TestVoice::label).collect();
         for voice in spec.voices.iter().map(TestVoice::label) {
-            assert!(!heldout_voices.contains(&voice), "{voice} is a held-out voice");
+            assert!(!measured.contains(&voice), "{voice} is a voice of a speech set");
         }
         // Nor is any sentence the bench counts false alarms on: its answers and the prompts.
         let prompt_sentences: Vec<&str> = prompts.static_sentences().collect();
@@ -1128,7 +1131,7 @@ mod tests {
             assert!(heldout.utterances.iter().all(|u| &u.text != sentence), "{sentence:?} is held out");
             assert!(!prompt_sentences.contains(&sentence.as_str()), "{sentence:?} is a prompt");
         }
-        assert!(spec.negatives.len() >= 90 && spec.voices.len() >= 15, "{} sentences, {} voices", spec.negatives.len(), spec.voices.len());
+        assert!(spec.negatives.len() >= 90 && spec.voices.len() >= 25, "{} sentences, {} voices", spec.negatives.len(), spec.voices.len());
     }
 
     #[test]
