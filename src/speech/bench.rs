@@ -723,20 +723,20 @@ fn accuracy_by(
     group: impl Fn(&Utterance, &Sample) -> Option<String>,
 ) -> BTreeMap<String, AnswerAccuracy> {
     // Correct, wrong and all answers of each group.
-    let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    let mut counts: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     for h in heard {
         let s = &samples[h.sample];
         let u = &set.utterances[s.utterance];
         let (Some(answer), Some(key)) = (&u.answer, group(u, s)) else { continue };
-        let c = counts.entry(key).or_default();
+        let (correct, wrong, total) = counts.entry(key).or_default();
         match &h.understood {
-            Some(x) if x == answer => c[0] += 1,
-            Some(_) => c[1] += 1,
+            Some(x) if x == answer => *correct += 1,
+            Some(_) => *wrong += 1,
             None => {}
         }
-        c[2] += 1;
+        *total += 1;
     }
-    counts.into_iter().map(|(key, [correct, wrong, total])| (key, AnswerAccuracy::of(correct, wrong, total))).collect()
+    counts.into_iter().map(|(key, (correct, wrong, total))| (key, AnswerAccuracy::of(correct, wrong, total))).collect()
 }
 
 fn end_to_understood(samples: &[Sample], endpointed: &[Endpointed], heard: &[Heard]) -> EndToUnderstood {
