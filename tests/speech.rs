@@ -258,3 +258,84 @@ async fn the_pool_recognises_refuses_when_full_and_counts() {
     assert_eq!((m.submitted, m.completed, m.rejected, m.abandoned, m.failed), (4, 3, 1, 1, 0), "{m:?}");
     assert_eq!(m.recognition.len(), 3);
 }
+
+/// The keyword spotter's model is built reproducibly: the same specification trains the
+/// same network (up to the rounding of sums, whose order rustpotter takes from a hash map),
+/// another seed another one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_keyword_specification_trains_the_same_model() {
+    use rustpotter::{WakewordLoad, WakewordModel};
+    use seniorentelefon::speech::keywords;
+    let VoiceSpec::Pico { dir, .. } = voices().voice("de").unwrap().clone() else { panic!("the prompt voice is Pico") };
+    let work = tempfile::tempdir().unwrap();
+    let spec = |seed: u64| {
+        format!(
+            r#"mfcc_size = 16
+negatives = ["Guten Tag, hier spricht Hilde Schneider.", "Am Donnerstag um halb zehn beim Zahnarzt."]
+[detector]
+threshold = 0.7
+min_scores = 5
+score_ref = 0.22
+[training]
+window_ms = 1300
+epochs = 20
+learning_rate = 0.03
+negative_hop_ms = 400
+places = 3
+seed = {seed}
+[[keywords]]
+name = "hilfe"
+say = ["Hilfe"]
+[[keywords]]
+name = "zurueck"
+say = ["zurück"]
+[[voices]]
+engine = "pico"
+rate = 100
+pitch = 1.0
+[[voices]]
+engine = "espeak"
+voice = "de+m2"
+speed = 120
+pitch = 40
+"#
+        )
+    };
+    let mut renderer = Renderer::new(work.path().join("speech"), dir);
+    let mut models = Vec::new();
+    for (name, seed) in [("a", 1), ("b", 1), ("c", 2)] {
+        let spec_path = work.path().join(format!("{name}.toml"));
+        std::fs::write(&spec_path, spec(seed)).unwrap();
+        let out = work.path().join(name);
+        let summary = keywords::build(&spec_path, &out, &mut renderer, true).await.unwrap();
+        assert!(!summary.up_to_date);
+        models.push(WakewordModel::load_from_file(&out.join("keywords.rpw").to_string_lossy()).unwrap());
+    }
+    let weights = |m: &WakewordModel| -> Vec<(String, Vec<f32>)> {
+        let mut layers: Vec<(String, Vec<f32>)> = m
+            .weights
+            .iter()
+            .map(|(name, t)| (name.clone(), t.bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()))
+            .collect();
+        layers.sort_by(|a, b| a.0.cmp(&b.0));
+        layers
+    };
+    let largest_difference = |a: &WakewordModel, b: &WakewordModel| {
+        weights(a)
+            .iter()
+            .zip(weights(b))
+            .flat_map(|((na, wa), (nb, wb))| {
+                assert_eq!(na, &nb);
+                wa.iter().zip(wb).map(|(x, y)| (x - y).abs()).collect::<Vec<_>>()
+            })
+            .fold(0.0f32, f32::max)
+    };
+    // The labels in the order of the specification, whatever order training met them in.
+    for m in &models {
+        assert_eq!(m.labels, ["hilfe", "zurueck", "none"]);
+    }
+    let same = largest_difference(&models[0], &models[1]);
+    let other = largest_difference(&models[0], &models[2]);
+    assert!(same < 1e-4, "two trainings of one specification differ by up to {same}");
+    assert!(other > 0.05, "another seed gave nearly the same network ({other})");
+}

@@ -11,15 +11,18 @@
 //! The model is trained at setup (`hotline prompts keywords`) from synthetic callers: the
 //! keywords and keyword-free sentences of `voices/keywords.toml` spoken by several voices,
 //! rates and pitches, clean and with line noise, through the 8 kHz μ-law line the spotter
-//! listens to. The examples are reproducible (same voices, seeded noise); the network's
-//! starting weights are random, so two builds differ slightly. A folder keeps the model
-//! and a manifest with the detector settings and the hash of the specification.
+//! listens to. The examples are reproducible (same voices, seeded noise), and so are the
+//! network's starting weights (seeded): the same specification trains the same model, up
+//! to the rounding of sums whose order rustpotter takes from a hash map. A folder keeps
+//! the model and a manifest with the detector settings and the hash of the specification.
 
 use crate::audio::{FRAME_SAMPLES, PHONE_RATE, Pcm};
 use crate::speech::synthetic::{Renderer, SynthError, TestVoice, add_line_noise, block_rms, mu_law_line};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rustpotter::{
-    AudioFmt, DetectorConfig, Endianness, ModelType, Rustpotter, RustpotterConfig, SampleFormat, ScoreMode, VADMode, WakewordLoad,
-    WakewordModel, WakewordModelTrain, WakewordModelTrainOptions, WakewordSave,
+    AudioFmt, DetectorConfig, Endianness, ModelType, Rustpotter, RustpotterConfig, SampleFormat, ScoreMode, TensorData, VADMode,
+    WakewordLoad, WakewordModel, WakewordModelTrain, WakewordModelTrainOptions, WakewordSave,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -111,6 +114,8 @@ pub struct TrainingSettings {
     /// Places of a keyword in its windows, from the start to the end (at least 2): the
     /// spotter looks every 10 ms, so the model must know the word wherever it is.
     pub places: usize,
+    /// Seeds the network's starting weights: the same specification trains the same model.
+    pub seed: u64,
 }
 
 /// `voices/keywords.toml`: what the model is made of.
@@ -289,12 +294,17 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
     train.extend(negatives.train);
     test.extend(negatives.test);
     let t = &spec.training;
+    let labels: Vec<String> = spec.keywords.iter().map(|k| k.name.clone()).chain([NONE_LABEL.to_string()]).collect();
+    let (seed, mfcc_size) = (t.seed, spec.mfcc_size);
     let options = WakewordModelTrainOptions::new(ModelType::Medium, t.learning_rate, t.epochs, t.epochs, spec.mfcc_size);
     // Training is CPU-bound for a minute or so.
-    let model = tokio::task::spawn_blocking(move || WakewordModel::train_from_buffers(options, train, test, None))
-        .await
-        .map_err(|e| save_err(e.to_string()))?
-        .map_err(|e| save_err(format!("training: {e}")))?;
+    let model = tokio::task::spawn_blocking(move || {
+        let start = seeded_start(&train, labels, mfcc_size, seed)?;
+        WakewordModel::train_from_buffers(options, train, test, Some(start))
+    })
+    .await
+    .map_err(|e| save_err(e.to_string()))?
+    .map_err(|e| save_err(format!("training: {e}")))?;
     std::fs::create_dir_all(out).map_err(|e| save_err(e.to_string()))?;
     model.save_to_file(&out.join(MODEL).to_string_lossy()).map_err(save_err)?;
     let manifest = Manifest {
@@ -308,6 +318,54 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
     // Written last: a build cut short leaves no manifest that claims it is complete.
     std::fs::write(out.join(MANIFEST), text).map_err(|e| save_err(e.to_string()))?;
     Ok(BuildSummary { up_to_date: false, positives: n_pos, negatives: n_neg })
+}
+
+/// Rustpotter's label of windows without a keyword.
+const NONE_LABEL: &str = "none";
+
+/// The network rustpotter trains, with starting weights drawn from `seed` (rustpotter's
+/// own are random, so each build would differ): Kaiming-normal weights and uniform biases,
+/// the initialisation candle gives a layer. The shapes come from a model rustpotter builds,
+/// untrained, from one window of each label.
+fn seeded_start(train: &HashMap<String, Vec<u8>>, labels: Vec<String>, mfcc_size: u16, seed: u64) -> std::io::Result<WakewordModel> {
+    let mut names: Vec<&String> = train.keys().collect();
+    names.sort();
+    let mut probe = HashMap::new();
+    for label in &labels {
+        let tag = format!("[{label}]");
+        let name = names.iter().find(|n| if label == NONE_LABEL { !n.starts_with('[') } else { n.starts_with(&tag) });
+        if let Some(name) = name {
+            probe.insert((*name).clone(), train[*name].clone());
+        }
+    }
+    let options = WakewordModelTrainOptions::new(ModelType::Medium, 0.0, 0, 1, mfcc_size);
+    let shapes = WakewordModel::train_from_buffers(options, probe.clone(), probe, None)?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut layers: Vec<(&String, &TensorData)> = shapes.weights.iter().collect();
+    layers.sort_by_key(|(name, _)| name.as_str());
+    let mut weights = HashMap::new();
+    for (name, data) in layers {
+        let layer = name.rsplit_once('.').map_or(name.as_str(), |(layer, _)| layer);
+        let fan_in = shapes.weights.get(&format!("{layer}.weight")).and_then(|w| w.dims.get(1)).copied().unwrap_or(1) as f64;
+        let count: usize = data.dims.iter().product();
+        let values: Vec<f32> = if name.ends_with(".bias") {
+            let bound = 1.0 / fan_in.sqrt();
+            (0..count).map(|_| rng.gen_range(-bound..bound) as f32).collect()
+        } else {
+            let std = (2.0 / fan_in).sqrt();
+            (0..count).map(|_| (std * standard_normal(&mut rng)) as f32).collect()
+        };
+        let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        weights.insert(name.clone(), TensorData { bytes, dims: data.dims.clone(), d_type: "f32".into() });
+    }
+    Ok(WakewordModel { labels, weights, ..shapes })
+}
+
+/// A draw of N(0, 1) (Box-Muller).
+fn standard_normal(rng: &mut StdRng) -> f64 {
+    let u1: f64 = 1.0 - rng.r#gen::<f64>();
+    let u2: f64 = rng.r#gen();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// A distinct noise seed per voice, item, variant and place.
