@@ -296,7 +296,7 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
     let t = &spec.training;
     let labels: Vec<String> = spec.keywords.iter().map(|k| k.name.clone()).chain([NONE_LABEL.to_string()]).collect();
     let (seed, mfcc_size) = (t.seed, spec.mfcc_size);
-    let options = WakewordModelTrainOptions::new(ModelType::Medium, t.learning_rate, t.epochs, t.epochs, spec.mfcc_size);
+    let options = WakewordModelTrainOptions::new(ModelType::Medium, t.learning_rate, t.epochs, t.epochs, mfcc_size);
     // Training is CPU-bound for a minute or so.
     let model = tokio::task::spawn_blocking(move || {
         let start = seeded_start(&train, labels, mfcc_size, seed)?;
