@@ -9,9 +9,9 @@
 //! also learnt what is *not* a keyword does better at a fraction of the cost.
 //!
 //! The model is trained at setup (`hotline prompts keywords`) from synthetic callers: the
-//! keywords and keyword-free sentences of `voices/keywords.toml` spoken by several voices,
-//! rates and pitches, clean and with line noise, through the 8 kHz μ-law line the spotter
-//! listens to. The examples are reproducible (same voices, seeded noise), and so are the
+//! keywords (alone, with several intonations, and at the start or end of phrases) and
+//! keyword-free sentences of `voices/keywords.toml` spoken by several voices, rates and
+//! pitches, clean and with line noise, through the 8 kHz μ-law line the spotter listens to. The examples are reproducible (same voices, seeded noise), and so are the
 //! network's starting weights (seeded): the same specification trains the same model, up
 //! to the rounding of sums whose order rustpotter takes from a hash map. A folder keeps
 //! the model and a manifest with the detector settings and the hash of the specification.
@@ -137,8 +137,41 @@ pub struct KeywordSpec {
 #[serde(deny_unknown_fields)]
 pub struct KeywordEntry {
     pub name: String,
-    /// The word as the voices say it (several forms or intonations).
+    /// The word alone first, then other ways to say it: the word with other punctuation
+    /// (another intonation: "Hilfe!", "Hilfe?") or a phrase that begins or ends with it
+    /// ("Hilfe, ich bin gestürzt.", "Holen Sie Hilfe."), so the model hears the word also
+    /// run together with speech before or after it.
     pub say: Vec<String>,
+}
+
+/// Where a form of the keyword has the word (see [`KeywordEntry::say`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum WordAt {
+    /// The word alone, maybe with other punctuation.
+    Alone,
+    Start,
+    End,
+}
+
+/// Letters and digits, lower case: what two forms of a word share.
+fn letters(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+impl KeywordEntry {
+    /// Where `form` has the word; `None` if it neither begins nor ends with it.
+    fn word_at(&self, form: &str) -> Option<WordAt> {
+        let (word, form) = (letters(&self.say[0]), letters(form));
+        if form == word {
+            Some(WordAt::Alone)
+        } else if form.ends_with(&word) {
+            Some(WordAt::End)
+        } else if form.starts_with(&word) {
+            Some(WordAt::Start)
+        } else {
+            None
+        }
+    }
 }
 
 impl KeywordSpec {
@@ -152,6 +185,12 @@ impl KeywordSpec {
             }
             if k.say.is_empty() {
                 return Err(err(format!("keyword {:?} has no words to say", k.name)));
+            }
+            if k.say[0].split_whitespace().count() != 1 {
+                return Err(err(format!("keyword {:?}: the first form to say is the word alone, not {:?}", k.name, k.say[0])));
+            }
+            if let Some(form) = k.say.iter().find(|f| k.word_at(f).is_none()) {
+                return Err(err(format!("keyword {:?}: {form:?} neither begins nor ends with {:?}", k.name, k.say[0])));
             }
         }
         if let Some(n) = spec.negatives.iter().find(|n| Keyword::any_in(n)) {
@@ -251,28 +290,38 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
             sentences.push(speech.samples);
         }
         for (k, keyword) in spec.keywords.iter().enumerate() {
+            // The word's length as this voice says it alone: in a phrase, that much of the
+            // phrase's start or end is taken for the word (they differ only a little).
+            let word_len = word_of(&renderer.speech(voice, &keyword.say[0]).await?).len();
             for (s, text) in keyword.say.iter().enumerate() {
-                let word = word_of(&renderer.speech(voice, text).await?);
-                if word.len() >= window {
+                let speech = word_of(&renderer.speech(voice, text).await?);
+                let (word_start, word_len) = match keyword.word_at(text) {
+                    Some(WordAt::Alone) => (0, speech.len()),
+                    Some(WordAt::End) => (speech.len().saturating_sub(word_len), word_len),
+                    Some(WordAt::Start) | None => (0, word_len),
+                };
+                if word_len >= window {
                     return Err(KeywordError::Spec {
                         path: spec_path.display().to_string(),
                         message: format!("{text:?} by {} is longer than the window ({} ms)", voice.label(), spec.training.window_ms),
                     });
                 }
-                let room = window - word.len();
                 let context = &sentences[(k + s + v) % sentences.len()];
                 // The word at several places in the window (the spotter looks every 10 ms),
-                // every other one after speech; each clean and on a noisy line.
+                // with the phrase's speech around it; every other place with speech before
+                // it where the phrase has none; each clean and on a noisy line.
                 let places = spec.training.places;
                 for p in 0..places {
-                    let offset = room * p / (places - 1);
+                    let offset = (window - word_len) * p / (places - 1);
+                    let mut w = around(&speech, word_start, offset, window);
+                    // Silence before the phrase, if it starts within the window.
+                    let gap = offset.saturating_sub(word_start);
+                    if p % 2 == 1 {
+                        let before = &context[context.len().saturating_sub(gap)..];
+                        w[gap - before.len()..gap].copy_from_slice(before);
+                    }
                     for noisy in [false, true] {
-                        let mut w = vec![0i16; window];
-                        if p % 2 == 1 {
-                            let before = &context[context.len().saturating_sub(offset)..];
-                            w[offset - before.len()..offset].copy_from_slice(before);
-                        }
-                        w[offset..offset + word.len()].copy_from_slice(&word);
+                        let mut w = w.clone();
                         if noisy {
                             add_line_noise(&mut w, seed(v, k, s, p + 1));
                         }
@@ -282,9 +331,8 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
                 }
                 // Only the first half of the word, at the end of the window: not yet the
                 // keyword, so the model waits until it has heard all of it.
-                let half = &word[..word.len() / 2];
-                let mut w = vec![0i16; window];
-                w[window - half.len()..].copy_from_slice(half);
+                let half = (word_start + word_len / 2).min(speech.len());
+                let w = around(&speech[..half], half, window, window);
                 negatives.add(format!("half-{v}-{k}-{s}.wav"), &w).map_err(wav_err)?;
             }
         }
@@ -377,6 +425,17 @@ fn read_manifest(dir: &Path) -> Result<Manifest, KeywordError> {
     let err = |message: String| KeywordError::Load { path: dir.display().to_string(), message };
     let text = std::fs::read_to_string(dir.join(MANIFEST)).map_err(|e| err(format!("{MANIFEST}: {e}")))?;
     toml::from_str(&text).map_err(|e| err(format!("{MANIFEST}: {e}")))
+}
+
+/// A window of `len` samples with `speech[at]` at `offset`: the speech around that point
+/// as far as it goes, silence beyond.
+fn around(speech: &[i16], at: usize, offset: usize, len: usize) -> Vec<i16> {
+    let mut w = vec![0i16; len];
+    let first = at.saturating_sub(offset);
+    let start = offset + first - at;
+    let count = (speech.len() - first).min(len - start);
+    w[start..start + count].copy_from_slice(&speech[first..first + count]);
+    w
 }
 
 /// The word alone: cut to its speech with a small margin.
@@ -520,6 +579,45 @@ mod tests {
         samples.extend(vec![0i16; 8000]);
         let word = word_of(&Pcm { rate: PHONE_RATE, samples });
         assert_eq!(word.len(), 4000 + 2 * EDGE_MS * PHONE_RATE as usize / 1000);
+    }
+
+    #[test]
+    fn a_form_has_the_word_alone_at_its_start_or_at_its_end() {
+        let entry = KeywordEntry { name: "hilfe".into(), say: vec!["Hilfe".into()] };
+        assert_eq!(entry.word_at("Hilfe!"), Some(WordAt::Alone));
+        assert_eq!(entry.word_at("Holen Sie Hilfe."), Some(WordAt::End));
+        assert_eq!(entry.word_at("Hilfe, ich bin gestürzt."), Some(WordAt::Start));
+        assert_eq!(entry.word_at("Ich brauche Hilfe im Haus."), None);
+    }
+
+    #[test]
+    fn a_specification_names_the_word_first_and_only_forms_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keywords.toml");
+        let spec = |say: &str| {
+            format!(
+                "mfcc_size = 12\nnegatives = [\"Guten Tag.\"]\n[detector]\nthreshold = 0.9\nmin_scores = 5\nscore_ref = 0.22\n\
+                 [training]\nwindow_ms = 1300\nepochs = 1\nlearning_rate = 0.03\nnegative_hop_ms = 400\nplaces = 2\nseed = 1\n\
+                 [[keywords]]\nname = \"hilfe\"\nsay = {say}\n[[voices]]\nengine = \"pico\"\nrate = 100\npitch = 1.0\n"
+            )
+        };
+        std::fs::write(&path, spec(r#"["Hilfe", "Hilfe?", "Holen Sie Hilfe."]"#)).unwrap();
+        assert!(KeywordSpec::load(&path).is_ok());
+        std::fs::write(&path, spec(r#"["Holen Sie Hilfe."]"#)).unwrap();
+        assert!(KeywordSpec::load(&path).unwrap_err().to_string().contains("the word alone"));
+        std::fs::write(&path, spec(r#"["Hilfe", "Ich brauche Hilfe im Haus."]"#)).unwrap();
+        assert!(KeywordSpec::load(&path).unwrap_err().to_string().contains("neither begins nor ends"));
+    }
+
+    #[test]
+    fn a_window_holds_the_speech_around_a_point_and_silence_beyond() {
+        let speech: Vec<i16> = (1..=10).collect();
+        // Sample 6 at place 2: the speech from sample 4 on, cut at the window's end.
+        assert_eq!(around(&speech, 5, 2, 6), vec![4, 5, 6, 7, 8, 9]);
+        // Sample 0 at place 3: silence before the speech, the speech up to the end.
+        assert_eq!(around(&speech, 0, 3, 6), vec![0, 0, 0, 1, 2, 3]);
+        // The end of the speech at the end of the window.
+        assert_eq!(around(&speech[..4], 4, 6, 6), vec![0, 0, 1, 2, 3, 4]);
     }
 
     #[test]
