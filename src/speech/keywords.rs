@@ -11,10 +11,11 @@
 //! The model is trained at setup (`hotline prompts keywords`) from synthetic callers: the
 //! keywords (alone, with several intonations, and at the start or end of phrases) and
 //! keyword-free sentences of `voices/keywords.toml` spoken by several voices, rates and
-//! pitches, clean and with line noise, through the 8 kHz μ-law line the spotter listens to. The examples are reproducible (same voices, seeded noise), and so are the
-//! network's starting weights (seeded): the same specification trains the same model, up
-//! to the rounding of sums whose order rustpotter takes from a hash map. A folder keeps
-//! the model and a manifest with the detector settings and the hash of the specification.
+//! pitches, clean and with line noise, through the 8 kHz μ-law line the spotter listens
+//! to. The examples are reproducible (same voices, seeded noise), and so are the network's
+//! starting weights (seeded): the same specification trains the same model, up to the
+//! rounding of sums whose order rustpotter takes from a hash map. A folder keeps the model
+//! and a manifest with the detector settings and the hash of the specification.
 
 use crate::audio::{FRAME_SAMPLES, PHONE_RATE, Pcm};
 use crate::speech::synthetic::{Renderer, SynthError, TestVoice, add_line_noise, block_rms, mu_law_line};
@@ -292,13 +293,13 @@ pub async fn build(spec_path: &Path, out: &Path, renderer: &mut Renderer, force:
         for (k, keyword) in spec.keywords.iter().enumerate() {
             // The word's length as this voice says it alone: in a phrase, that much of the
             // phrase's start or end is taken for the word (they differ only a little).
-            let word_len = word_of(&renderer.speech(voice, &keyword.say[0]).await?).len();
+            let alone_len = word_of(&renderer.speech(voice, &keyword.say[0]).await?).len();
             for (s, text) in keyword.say.iter().enumerate() {
                 let speech = word_of(&renderer.speech(voice, text).await?);
                 let (word_start, word_len) = match keyword.word_at(text) {
                     Some(WordAt::Alone) => (0, speech.len()),
-                    Some(WordAt::End) => (speech.len().saturating_sub(word_len), word_len),
-                    Some(WordAt::Start) | None => (0, word_len),
+                    Some(WordAt::End) => (speech.len().saturating_sub(alone_len), alone_len),
+                    Some(WordAt::Start) | None => (0, alone_len),
                 };
                 if word_len >= window {
                     return Err(KeywordError::Spec {
