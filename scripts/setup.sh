@@ -94,7 +94,7 @@ fi
 
 step "Keyword spotter model"
 # Trained from voices/keywords.toml into the cache, again only when that file changes
-# (about four minutes). Spotting stays off until [speech] keywords names this folder;
+# (about six minutes). Spotting stays off until [speech] keywords names this folder;
 # `hotline bench speech` measures it with HOTLINE_SPEECH_KEYWORDS set to it.
 HOTLINE_SPEECH_KEYWORDS="$HOTLINE_CACHE/keywords" "$HOTLINE" prompts keywords
 
