@@ -19,6 +19,7 @@
 
 use crate::audio::{FRAME_SAMPLES, PHONE_RATE, Pcm};
 use crate::speech::synthetic::{Renderer, SynthError, TestVoice, add_line_noise, block_rms, mu_law_line};
+use crate::speech::understand::normalized_words;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rustpotter::{
@@ -154,15 +155,11 @@ enum WordAt {
     End,
 }
 
-/// Letters and digits, lower case: what two forms of a word share.
-fn letters(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-}
-
 impl KeywordEntry {
-    /// Where `form` has the word; `None` if it neither begins nor ends with it.
+    /// Where `form` has the word, compared word by word as understanding compares them
+    /// (so "Hilfestellung" is not "Hilfe"); `None` if it neither begins nor ends with it.
     fn word_at(&self, form: &str) -> Option<WordAt> {
-        let (word, form) = (letters(&self.say[0]), letters(form));
+        let (word, form) = (normalized_words(&self.say[0]), normalized_words(form));
         if form == word {
             Some(WordAt::Alone)
         } else if form.ends_with(&word) {
@@ -187,7 +184,7 @@ impl KeywordSpec {
             if k.say.is_empty() {
                 return Err(err(format!("keyword {:?} has no words to say", k.name)));
             }
-            if k.say[0].split_whitespace().count() != 1 {
+            if normalized_words(&k.say[0]).len() != 1 {
                 return Err(err(format!("keyword {:?}: the first form to say is the word alone, not {:?}", k.name, k.say[0])));
             }
             if let Some(form) = k.say.iter().find(|f| k.word_at(f).is_none()) {
@@ -589,6 +586,7 @@ mod tests {
         assert_eq!(entry.word_at("Holen Sie Hilfe."), Some(WordAt::End));
         assert_eq!(entry.word_at("Hilfe, ich bin gestürzt."), Some(WordAt::Start));
         assert_eq!(entry.word_at("Ich brauche Hilfe im Haus."), None);
+        assert_eq!(entry.word_at("Hilfestellung, bitte."), None);
     }
 
     #[test]
