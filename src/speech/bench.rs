@@ -1125,6 +1125,15 @@ mod tests {
         for voice in spec.voices.iter().map(TestVoice::label) {
             assert!(!measured.contains(&voice), "{voice} is a voice of a speech set");
         }
+        // Nor an espeak-ng speaker of a set at another speed, pitch or playback.
+        let espeak_speaker = |v: &TestVoice| match v {
+            TestVoice::Espeak { voice, .. } => Some(voice.clone()),
+            TestVoice::Pico { .. } => None,
+        };
+        let measured: Vec<String> = heldout.voices.iter().chain(&tuning.voices).filter_map(espeak_speaker).collect();
+        for speaker in spec.voices.iter().filter_map(espeak_speaker) {
+            assert!(!measured.contains(&speaker), "espeak-ng {speaker} speaks in a speech set");
+        }
         // Nor is any sentence the bench counts false alarms on: its answers and the prompts.
         let prompt_sentences: Vec<&str> = prompts.static_sentences().collect();
         for sentence in &spec.negatives {

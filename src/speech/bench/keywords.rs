@@ -17,6 +17,8 @@ pub struct KeywordFigures {
     /// Spotted as the keyword said, by keyword.
     pub hits: BTreeMap<String, Accuracy>,
     pub hit_rate: Accuracy,
+    /// Spotted as the keyword said, by voice (which speakers the model does not know).
+    pub hits_by_voice: BTreeMap<String, Accuracy>,
     /// Keyword phrases spotted as another keyword.
     pub wrong_keyword: usize,
     /// Keyword-free speech listened to (speech only, without the pauses around it).
@@ -46,6 +48,7 @@ pub(super) async fn figures(
     let mut line_ms = 0u64;
 
     let mut hits: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut by_voice: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut wrong_keyword = 0;
     for (i, phrase) in phrases.iter().enumerate() {
         for voice in voices {
@@ -57,12 +60,11 @@ pub(super) async fn figures(
                 let spotted = line.chunks(FRAME_SAMPLES).find_map(|f| spotter.push(f));
                 busy += started.elapsed();
                 line_ms += (line.len() as u64 * 1000) / PHONE_RATE as u64;
-                let entry = hits.entry(phrase.keyword.name().to_string()).or_default();
-                entry.1 += 1;
-                match spotted {
-                    Some(s) if s.keyword == phrase.keyword => entry.0 += 1,
-                    Some(_) => wrong_keyword += 1,
-                    None => {}
+                let hit = matches!(spotted, Some(s) if s.keyword == phrase.keyword);
+                wrong_keyword += usize::from(spotted.is_some() && !hit);
+                for entry in [hits.entry(phrase.keyword.name().to_string()).or_default(), by_voice.entry(voice.label()).or_default()] {
+                    entry.0 += usize::from(hit);
+                    entry.1 += 1;
                 }
             }
         }
@@ -92,9 +94,11 @@ pub(super) async fn figures(
     let false_alarms = false_alarm_keywords.values().sum();
     let hours = speech_ms as f64 / 3_600_000.0;
     let (correct, total) = hits.values().fold((0, 0), |(c, t), (hc, ht)| (c + hc, t + ht));
+    let accuracies = |counts: BTreeMap<String, (usize, usize)>| counts.into_iter().map(|(k, (c, t))| (k, Accuracy::of(c, t))).collect();
     Ok(KeywordFigures {
-        hits: hits.into_iter().map(|(k, (c, t))| (k, Accuracy::of(c, t))).collect(),
+        hits: accuracies(hits),
         hit_rate: Accuracy::of(correct, total),
+        hits_by_voice: accuracies(by_voice),
         wrong_keyword,
         speech_minutes: speech_ms as f64 / 60_000.0,
         false_alarms,
@@ -114,6 +118,9 @@ pub fn lines(k: &KeywordFigures) -> String {
         let _ = writeln!(s, "  hits {keyword:<12} {}", pct(a));
     }
     let _ = writeln!(s, "  hits all          {} (spotted as another keyword: {})", pct(&k.hit_rate), k.wrong_keyword);
+    for (voice, a) in &k.hits_by_voice {
+        let _ = writeln!(s, "  hits by {voice:<22} {}", pct(a));
+    }
     let _ = writeln!(
         s,
         "  false alarms      {} in {:.1} min of keyword-free speech = {} per hour {:?}",
