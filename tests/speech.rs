@@ -69,8 +69,8 @@ async fn dates_and_times_whisper_mishears_are_found_among_the_phrases() {
     let mut renderer = Renderer::new(cache.clone(), dir);
     let tuning_voices = [
         TestVoice::Pico { rate: 70, pitch: 1.06 },
-        TestVoice::Espeak { voice: "de+m1".into(), speed: 130, pitch: 50, playback: 1.0 },
-        TestVoice::Espeak { voice: "de+f2".into(), speed: 115, pitch: 60, playback: 1.0 },
+        TestVoice::Espeak { voice: "de+m1".into(), speed: 130, pitch: 50 },
+        TestVoice::Espeak { voice: "de+f2".into(), speed: 115, pitch: 60 },
     ];
     let stt = Arc::new(Stt::load(&root().join("voices/whisper/ggml-base.bin"), 2).expect("whisper model (run scripts/setup.sh)"));
     let today = NaiveDate::from_ymd_opt(2025, 12, 10).unwrap();

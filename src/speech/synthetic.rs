@@ -38,15 +38,8 @@ pub fn add_line_noise(samples: &mut [i16], seed: u64) {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "engine", rename_all = "lowercase", deny_unknown_fields)]
 pub enum TestVoice {
-    /// espeak-ng: voice with variant (`de+f3`), words per minute, pitch 0-99, played back
-    /// at `playback` times its sample rate (1 unless given), as Pico's `pitch`.
-    Espeak {
-        voice: String,
-        speed: u32,
-        pitch: u32,
-        #[serde(default = "same_speed")]
-        playback: f64,
-    },
+    /// espeak-ng: voice with variant (`de+f3`), words per minute, pitch 0-99.
+    Espeak { voice: String, speed: u32, pitch: u32 },
     /// Pico at `rate` percent, played back at `pitch` times its sample rate.
     Pico { rate: u32, pitch: f64 },
 }
@@ -54,8 +47,7 @@ pub enum TestVoice {
 impl TestVoice {
     pub fn label(&self) -> String {
         match self {
-            TestVoice::Espeak { voice, speed, pitch, playback } if *playback == 1.0 => format!("espeak {voice} s{speed} p{pitch}"),
-            TestVoice::Espeak { voice, speed, pitch, playback } => format!("espeak {voice} s{speed} p{pitch} x{playback}"),
+            TestVoice::Espeak { voice, speed, pitch } => format!("espeak {voice} s{speed} p{pitch}"),
             TestVoice::Pico { rate, pitch } => format!("pico r{rate} x{pitch}"),
         }
     }
@@ -82,7 +74,7 @@ impl Renderer {
             return Ok(pcm);
         }
         let raw = match voice {
-            TestVoice::Espeak { voice, speed, pitch, playback } => played_at(espeak(voice, *speed, *pitch, text).await?, *playback),
+            TestVoice::Espeak { voice, speed, pitch } => espeak(voice, *speed, *pitch, text).await?,
             TestVoice::Pico { rate, pitch } => {
                 let tts = match self.pico.get(rate) {
                     Some(tts) => tts.clone(),
@@ -93,7 +85,9 @@ impl Renderer {
                         tts
                     }
                 };
-                played_at(tts.synthesize(text).await?.as_ref().clone(), *pitch)
+                let pcm = tts.synthesize(text).await?;
+                // Played faster or slower: another speaker's pitch and tempo.
+                Pcm { rate: (pcm.rate as f64 * pitch).round() as u32, samples: pcm.samples.clone() }
             }
         };
         let pcm = at_line_level(&raw.resampled(PHONE_RATE));
@@ -104,15 +98,6 @@ impl Renderer {
         std::fs::rename(&tmp, &path).map_err(|e| cache_err(e.to_string()))?;
         Ok(pcm)
     }
-}
-
-fn same_speed() -> f64 {
-    1.0
-}
-
-/// Played faster or slower: another speaker's pitch, formants and tempo.
-fn played_at(pcm: Pcm, factor: f64) -> Pcm {
-    Pcm { rate: (pcm.rate as f64 * factor).round() as u32, samples: pcm.samples }
 }
 
 async fn espeak(voice: &str, speed: u32, pitch: u32, text: &str) -> Result<Pcm, SynthError> {
@@ -172,23 +157,4 @@ pub fn mu_law_line(samples: &[i16]) -> Vec<i16> {
     g711::encode_into(g711::Law::Mu, samples, &mut coded);
     g711::decode_into(g711::Law::Mu, &coded, &mut decoded);
     decoded
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_espeak_voice_played_faster_is_another_voice_and_shorter() {
-        let voice = |toml: &str| -> TestVoice {
-            toml::from_str(&format!("engine = \"espeak\"\nvoice = \"de+m2\"\nspeed = 105\npitch = 40\n{toml}")).unwrap()
-        };
-        // Without playback a voice keeps its label, so speech cached and sets written before
-        // playback existed stay as they are.
-        assert_eq!(voice("").label(), "espeak de+m2 s105 p40");
-        assert_eq!(voice("playback = 1.1").label(), "espeak de+m2 s105 p40 x1.1");
-        let second = Pcm { rate: PHONE_RATE, samples: vec![100; PHONE_RATE as usize] };
-        let faster = played_at(second, 1.1).resampled(PHONE_RATE);
-        assert!((faster.samples.len() as i64 - 7273).abs() <= 2, "{}", faster.samples.len());
-    }
 }
