@@ -1125,7 +1125,7 @@ mod tests {
         for voice in spec.voices.iter().map(TestVoice::label) {
             assert!(!measured.contains(&voice), "{voice} is a voice of a speech set");
         }
-        // Nor an espeak-ng speaker of a set at another speed, pitch or playback.
+        // Nor an espeak-ng speaker of a set at another speed or pitch.
         let espeak_speaker = |v: &TestVoice| match v {
             TestVoice::Espeak { voice, .. } => Some(voice.clone()),
             TestVoice::Pico { .. } => None,

@@ -17,7 +17,7 @@ pub struct KeywordFigures {
     /// Spotted as the keyword said, by keyword.
     pub hits: BTreeMap<String, Accuracy>,
     pub hit_rate: Accuracy,
-    /// Spotted as the keyword said, by voice (which speakers the model does not know).
+    /// Spotted as the keyword said, by voice: which speakers the model misses.
     pub hits_by_voice: BTreeMap<String, Accuracy>,
     /// Keyword phrases spotted as another keyword.
     pub wrong_keyword: usize,
